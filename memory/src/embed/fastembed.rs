@@ -1,0 +1,197 @@
+//! The local embedding model: an ONNX sentence-transformer run by fastembed on ONNX Runtime.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use fastembed::{
+    InitOptionsUserDefined, Pooling, TextEmbedding, TokenizerFiles, UserDefinedEmbeddingModel,
+};
+use serde::{Deserialize, Serialize};
+use tracing::instrument;
+
+use super::{Embedder, normalise};
+use crate::{MemoryError, Result};
+
+/// Where the model lives and how to run it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmbedderConfig {
+    /// Folder with `model.onnx`, `tokenizer.json`, `config.json`, `special_tokens_map.json` and
+    /// `tokenizer_config.json`.
+    pub model_dir: PathBuf,
+    /// The ONNX Runtime shared library (`libonnxruntime.so.*`).
+    pub ort_library: PathBuf,
+    /// Texts per inference call.
+    pub batch_size: usize,
+    /// ONNX Runtime intra-op threads.
+    pub threads: usize,
+    /// The model's input limit in tokens (all-MiniLM-L6-v2 was trained on 256).
+    pub max_tokens: usize,
+    /// The vector size the model produces.
+    pub dim: usize,
+}
+
+impl Default for EmbedderConfig {
+    fn default() -> Self {
+        Self {
+            model_dir: PathBuf::from(".deps/models/all-minilm-l6-v2"),
+            ort_library: PathBuf::from(".deps/onnxruntime/libonnxruntime.so"),
+            batch_size: 32,
+            threads: 2,
+            max_tokens: 256,
+            dim: 384,
+        }
+    }
+}
+
+const MODEL_FILES: [&str; 5] = [
+    "model.onnx",
+    "tokenizer.json",
+    "config.json",
+    "special_tokens_map.json",
+    "tokenizer_config.json",
+];
+
+/// Loads ONNX Runtime once per process: the library is global to `ort`.
+fn init_runtime(library: &Path) -> Result<()> {
+    static LOADED: OnceLock<Result<(), String>> = OnceLock::new();
+    let outcome = LOADED.get_or_init(|| {
+        if !library.is_file() {
+            return Err(format!(
+                "ONNX Runtime library not found at {} (set embedding.ort_library or \
+                 MNEMO__EMBEDDING__ORT_LIBRARY; scripts/setup installs it)",
+                library.display()
+            ));
+        }
+        ort::init_from(library)
+            .map(|_| ())
+            .map_err(|e| format!("cannot load ONNX Runtime from {}: {e}", library.display()))
+    });
+    outcome
+        .clone()
+        .map_err(|reason| MemoryError::EmbedderUnavailable { reason })
+}
+
+fn read_model_file(dir: &Path, name: &str) -> Result<Vec<u8>> {
+    let path = dir.join(name);
+    std::fs::read(&path).map_err(|e| MemoryError::EmbedderUnavailable {
+        reason: format!(
+            "cannot read model file {} ({e}); set embedding.model_dir or \
+             MNEMO__EMBEDDING__MODEL_DIR (scripts/setup installs the model)",
+            path.display()
+        ),
+    })
+}
+
+/// An [`Embedder`] backed by fastembed. One ONNX session, used by one caller at a time.
+pub struct FastEmbedder {
+    model: Mutex<TextEmbedding>,
+    config: EmbedderConfig,
+}
+
+impl std::fmt::Debug for FastEmbedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FastEmbedder").field("config", &self.config).finish()
+    }
+}
+
+impl FastEmbedder {
+    /// Loads the model, failing with a message that names the missing file or setting.
+    pub fn open(config: &EmbedderConfig) -> Result<Self> {
+        init_runtime(&config.ort_library)?;
+        let mut files = Vec::with_capacity(MODEL_FILES.len());
+        for name in MODEL_FILES {
+            files.push(read_model_file(&config.model_dir, name)?);
+        }
+        let mut files = files.into_iter();
+        let mut next = || files.next().unwrap_or_default();
+        let onnx = next();
+        let tokenizer_files = TokenizerFiles {
+            tokenizer_file: next(),
+            config_file: next(),
+            special_tokens_map_file: next(),
+            tokenizer_config_file: next(),
+        };
+        let model = UserDefinedEmbeddingModel::new(onnx, tokenizer_files).with_pooling(Pooling::Mean);
+        let options = InitOptionsUserDefined::new()
+            .with_max_length(config.max_tokens)
+            .with_intra_threads(config.threads.max(1))
+            // Spinning threads burn a core while idle; on small shared machines that halves throughput.
+            .with_session_config("session.intra_op.allow_spinning", "0")
+            .with_session_config("session.inter_op.allow_spinning", "0");
+        let model = TextEmbedding::try_new_from_user_defined(model, options).map_err(|e| {
+            MemoryError::EmbedderUnavailable {
+                reason: format!("cannot load model from {}: {e}", config.model_dir.display()),
+            }
+        })?;
+        let embedder = Self {
+            model: Mutex::new(model),
+            config: config.clone(),
+        };
+        let probe = embedder.embed(&["probe"])?;
+        let got = probe.first().map_or(0, Vec::len);
+        if got != config.dim {
+            return Err(MemoryError::DimensionMismatch {
+                expected: config.dim,
+                got,
+            });
+        }
+        Ok(embedder)
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, TextEmbedding>> {
+        self.model.lock().map_err(|_| MemoryError::Embedding {
+            reason: "embedding model lock poisoned by an earlier panic".to_owned(),
+        })
+    }
+}
+
+impl Embedder for FastEmbedder {
+    fn dim(&self) -> usize {
+        self.config.dim
+    }
+
+    fn max_tokens(&self) -> usize {
+        self.config.max_tokens
+    }
+
+    fn token_counts(&self, texts: &[&str]) -> Result<Vec<usize>> {
+        let model = self.lock()?;
+        texts
+            .iter()
+            .map(|t| {
+                model
+                    .tokenizer
+                    .encode_fast(*t, false)
+                    .map(|e| e.get_ids().len())
+                    .map_err(|e| MemoryError::Embedding {
+                        reason: format!("tokenizer: {e}"),
+                    })
+            })
+            .collect()
+    }
+
+    #[instrument(skip_all, fields(texts = texts.len()))]
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        // A batch is padded to its longest text, so batching texts of similar length wastes
+        // the least compute: embed in order of length and put the vectors back in input order.
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(texts[i].len()));
+        let sorted: Vec<&str> = order.iter().map(|&i| texts[i]).collect();
+        let vectors = self
+            .lock()?
+            .embed(&sorted, Some(self.config.batch_size.max(1)))
+            .map_err(|e| MemoryError::Embedding {
+                reason: e.to_string(),
+            })?;
+        let mut out = vec![Vec::new(); texts.len()];
+        for (mut v, &i) in vectors.into_iter().zip(&order) {
+            normalise(&mut v);
+            out[i] = v;
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,137 @@
+//! The memory crate's error type and its transport-agnostic kind.
+
+/// What sort of failure an error is, independent of any transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The caller sent something that can never succeed as sent.
+    InvalidInput,
+    /// The thing asked for does not exist.
+    NotFound,
+    /// The request clashes with what is stored.
+    Conflict,
+    /// A dependency is missing or not ready; trying later may work.
+    Unavailable,
+    /// A bug or an unexpected failure of a dependency.
+    Internal,
+}
+
+/// Errors of the memory layer.
+#[derive(Debug, thiserror::Error)]
+pub enum MemoryError {
+    #[error("invalid {what}: {reason}")]
+    InvalidId { what: &'static str, reason: String },
+    #[error("invalid timestamp {value:?}: {reason}")]
+    InvalidTimestamp { value: String, reason: String },
+    #[error("session has no turns")]
+    EmptySession,
+    #[error("turn {position} has empty text")]
+    EmptyText { position: usize },
+    #[error("turn {position}: {field} is {len} characters, the limit is {max}")]
+    TextTooLong {
+        position: usize,
+        field: &'static str,
+        len: usize,
+        max: usize,
+    },
+    #[error("{field} is {len} characters, the limit is {max}")]
+    FieldTooLong {
+        field: &'static str,
+        len: usize,
+        max: usize,
+    },
+    #[error("the session would have {count} turns, the limit is {max}")]
+    TooManyTurns { count: usize, max: usize },
+    #[error("external_id {external_id:?} is used by more than one turn of the session")]
+    DuplicateExternalId { external_id: String },
+    #[error("invalid {field}: {reason}")]
+    InvalidField { field: &'static str, reason: String },
+    #[error("user {user_id} not found")]
+    UserNotFound { user_id: String },
+    #[error("session {session_id} of user {user_id} not found")]
+    SessionNotFound { user_id: String, session_id: String },
+    #[error("unit {unit_id} not found")]
+    UnitNotFound { unit_id: i64 },
+    #[error("session {session_id} already exists with different content")]
+    SessionConflict { session_id: String },
+    #[error("embedding has {got} dimensions, the index expects {expected}")]
+    DimensionMismatch { expected: usize, got: usize },
+    #[error("embedding model unavailable: {reason}")]
+    EmbedderUnavailable { reason: String },
+    #[error("embedding failed: {reason}")]
+    Embedding { reason: String },
+    #[error("storage error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("full-text index error: {0}")]
+    TextIndex(#[from] tantivy::TantivyError),
+    #[error("full-text query error: {0}")]
+    TextQuery(#[from] tantivy::query::QueryParserError),
+    #[error("data directory error at {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("data directory {path} is in use by another mnemo process")]
+    DataDirLocked { path: String },
+    #[error("stored data is corrupt: {reason}")]
+    Corrupt { reason: String },
+}
+
+impl MemoryError {
+    /// A stable snake_case code naming the failure, for clients to match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidId { .. } => "invalid_id",
+            Self::InvalidTimestamp { .. } => "invalid_timestamp",
+            Self::EmptySession => "empty_session",
+            Self::EmptyText { .. } => "empty_text",
+            Self::TextTooLong { .. } | Self::FieldTooLong { .. } => "text_too_long",
+            Self::TooManyTurns { .. } => "too_many_turns",
+            Self::DuplicateExternalId { .. } => "duplicate_external_id",
+            Self::InvalidField { .. } => "invalid_field",
+            Self::UserNotFound { .. } => "user_not_found",
+            Self::SessionNotFound { .. } => "session_not_found",
+            Self::UnitNotFound { .. } => "unit_not_found",
+            Self::SessionConflict { .. } => "session_conflict",
+            Self::DataDirLocked { .. } => "data_dir_locked",
+            Self::EmbedderUnavailable { .. } => "embedder_unavailable",
+            Self::DimensionMismatch { .. }
+            | Self::Embedding { .. }
+            | Self::Sqlite(_)
+            | Self::TextIndex(_)
+            | Self::TextQuery(_)
+            | Self::Io { .. }
+            | Self::Corrupt { .. } => "internal",
+        }
+    }
+
+    /// The transport-agnostic kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InvalidId { .. }
+            | Self::InvalidTimestamp { .. }
+            | Self::EmptySession
+            | Self::EmptyText { .. }
+            | Self::TextTooLong { .. }
+            | Self::FieldTooLong { .. }
+            | Self::TooManyTurns { .. }
+            | Self::DuplicateExternalId { .. }
+            | Self::InvalidField { .. } => ErrorKind::InvalidInput,
+            Self::UserNotFound { .. } | Self::SessionNotFound { .. } | Self::UnitNotFound { .. } => {
+                ErrorKind::NotFound
+            }
+            Self::SessionConflict { .. } | Self::DataDirLocked { .. } => ErrorKind::Conflict,
+            Self::EmbedderUnavailable { .. } => ErrorKind::Unavailable,
+            Self::DimensionMismatch { .. }
+            | Self::Embedding { .. }
+            | Self::Sqlite(_)
+            | Self::TextIndex(_)
+            | Self::TextQuery(_)
+            | Self::Io { .. }
+            | Self::Corrupt { .. } => ErrorKind::Internal,
+        }
+    }
+}
+
+/// Result alias of the memory crate.
+pub type Result<T, E = MemoryError> = std::result::Result<T, E>;

@@ -1,0 +1,115 @@
+//! Newtype identifiers: client-chosen user and session ids, store-assigned turn and unit ids.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{MemoryError, Result};
+
+/// The longest client-chosen identifier we accept, in bytes.
+pub(crate) const MAX_ID_LEN: usize = 128;
+
+fn validate_client_id(what: &'static str, value: &str) -> Result<()> {
+    let reason = if value.is_empty() {
+        Some("must not be empty".to_owned())
+    } else if value.len() > MAX_ID_LEN {
+        Some(format!("must be at most {MAX_ID_LEN} bytes"))
+    } else if !value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '@'))
+    {
+        Some("may contain only ASCII letters, digits and - _ . : @".to_owned())
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(MemoryError::InvalidId { what, reason }),
+        None => Ok(()),
+    }
+}
+
+macro_rules! client_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Validates and wraps a client-chosen identifier.
+            pub fn new(value: impl Into<String>) -> Result<Self> {
+                let value = value.into();
+                validate_client_id($what, &value)?;
+                Ok(Self(value))
+            }
+
+            /// The identifier as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+client_id!(
+    /// The person remembered, chosen by the client.
+    UserId,
+    "user_id"
+);
+client_id!(
+    /// One conversation of a user, chosen by the client or generated at ingest.
+    SessionId,
+    "session_id"
+);
+
+macro_rules! store_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+    };
+}
+
+store_id!(
+    /// A turn, assigned by the store; never reused.
+    TurnId
+);
+store_id!(
+    /// A memory unit, assigned by the store; never reused.
+    UnitId
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(value: &str, ok: bool) {
+        assert_eq!(UserId::new(value).is_ok(), ok, "{value:?}");
+    }
+
+    #[test]
+    fn client_ids_are_validated() {
+        check("conv-26", true);
+        check("user@example.com", true);
+        check("a.b_c:d", true);
+        check("", false);
+        check("has space", false);
+        check("slash/inside", false);
+        check("ünïcode", false);
+        check(&"x".repeat(MAX_ID_LEN), true);
+        check(&"x".repeat(MAX_ID_LEN + 1), false);
+    }
+}

@@ -1,0 +1,24 @@
+//! mnemo's memory layer: the data model, durable storage, derived indexes, embedding and unit building.
+//!
+//! Nothing here knows about HTTP or reads the environment or the wall clock: callers pass
+//! configuration and `now` in. Storage is reached through traits so that backends are chosen by
+//! configuration (see [`store`], [`text_index`], [`vector_index`]).
+
+pub mod build;
+pub mod embed;
+mod error;
+mod ids;
+mod model;
+pub mod store;
+pub mod text_index;
+mod time;
+pub mod validate;
+pub mod vector_index;
+
+pub use error::{ErrorKind, MemoryError, Result};
+pub use ids::{SessionId, TurnId, UnitId, UserId};
+pub use model::{
+    Granularity, NewSession, NewTurn, Producer, Role, SessionRecord, SessionStatus, SessionSummary,
+    ScoredUnit, TimeRange, TurnRecord, TurnRef, Unit, UnitDraft, UnitFilter, UnknownGranularity,
+};
+pub use time::Timestamp;

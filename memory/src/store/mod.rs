@@ -1,0 +1,108 @@
+//! Durable storage: the record store (SQLite, the source of truth) and the types it trades in.
+//!
+//! The full-text and vector indexes are derived from the record store and live in
+//! [`crate::text_index`] and [`crate::vector_index`].
+
+mod sqlite;
+
+pub use sqlite::TermFrequencies;
+
+pub use sqlite::SqliteStore;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    Granularity, SessionId, SessionStatus, Timestamp, TurnId, TurnRecord, UnitDraft, UnitId, UserId,
+};
+
+/// The store's own key for a session: stable for the session's life, never reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SessionKey(pub i64);
+
+/// What an ingest did with a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IngestOutcome {
+    /// The session is new.
+    Created,
+    /// The same session was stored already; nothing changed.
+    Unchanged,
+    /// The stored turns were a prefix of the sent ones; the rest were appended.
+    Appended,
+}
+
+/// The durable result of an ingest, returned once the session is committed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IngestReceipt {
+    pub session_key: SessionKey,
+    pub session_id: SessionId,
+    pub outcome: IngestOutcome,
+    pub status: SessionStatus,
+    /// Every turn of the session, in order, with its id and external id.
+    pub turns: Vec<(TurnId, Option<String>)>,
+}
+
+/// Everything unit building needs about one session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildInput {
+    pub session_key: SessionKey,
+    pub status: SessionStatus,
+    pub user_id: UserId,
+    pub session_id: SessionId,
+    pub started_at: Timestamp,
+    pub turns: Vec<TurnRecord>,
+}
+
+/// A built unit with its embedding, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewUnit {
+    pub draft: UnitDraft,
+    pub embedding: Vec<f32>,
+}
+
+/// A stored unit as the derived indexes see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexedUnit {
+    pub unit_id: UnitId,
+    pub user_id: UserId,
+    pub session_key: SessionKey,
+    pub granularity: Granularity,
+    pub event_time: Timestamp,
+    pub text: String,
+    pub embedding: Vec<f32>,
+}
+
+/// What a delete removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DeleteCounts {
+    pub sessions: u64,
+    pub turns: u64,
+    pub units: u64,
+}
+
+/// One change the full-text index has to apply, in log order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexOp {
+    /// Index this unit (if it still exists when applied).
+    AddUnit(UnitId),
+    /// Remove every unit of this session.
+    DeleteSession(SessionKey),
+}
+
+/// Who made a change, for the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor<'a>(pub &'a str);
+
+/// One audit log entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: Timestamp,
+    pub actor: String,
+    pub action: String,
+    pub user_id: String,
+    pub session_id: Option<String>,
+    pub unit_id: Option<i64>,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}

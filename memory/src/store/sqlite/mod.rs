@@ -1,0 +1,138 @@
+//! The SQLite record store: users, sessions, turns, units with their vectors, provenance,
+//! the full-text index log, term statistics and the audit log.
+//!
+//! One writer connection (behind a mutex, held only inside blocking calls) and a small pool of
+//! read-only connections; WAL mode lets readers run while the writer commits.
+
+mod audit;
+mod index_log;
+mod schema;
+mod sessions;
+mod terms;
+
+pub use terms::TermFrequencies;
+mod units;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OpenFlags, Transaction};
+
+use crate::{MemoryError, Result, UserId};
+
+/// Idle read connections kept for reuse.
+const MAX_IDLE_READERS: usize = 8;
+
+/// The SQLite record store. Cheap to share behind an `Arc`; every method blocks.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.path).finish()
+    }
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // NORMAL in WAL mode keeps every commit across a process crash (kill -9); only a power
+    // loss can drop the last commits.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file `mnemo.sqlite3` in `dir` and migrates it.
+    pub fn open(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|source| MemoryError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let path = dir.join("mnemo.sqlite3");
+        let mut writer = Connection::open(&path)?;
+        writer.pragma_update(None, "journal_mode", "WAL")?;
+        configure(&writer)?;
+        schema::migrate(&mut writer)?;
+        Ok(Self {
+            path,
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn writer(&self) -> Result<MutexGuard<'_, Connection>> {
+        self.writer.lock().map_err(|_| MemoryError::Corrupt {
+            reason: "store writer lock poisoned by an earlier panic".to_owned(),
+        })
+    }
+
+    /// Runs `f` in one write transaction, committed only if `f` succeeds.
+    fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.writer()?;
+        let tx = conn.transaction()?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Runs `f` on a read-only connection from the pool.
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let pooled = self.readers.lock().ok().and_then(|mut pool| pool.pop());
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => {
+                let conn = Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                configure(&conn)?;
+                conn
+            }
+        };
+        let out = f(&conn);
+        if let Ok(mut pool) = self.readers.lock() {
+            if pool.len() < MAX_IDLE_READERS {
+                pool.push(conn);
+            }
+        }
+        out
+    }
+
+    /// Whether the user has anything stored.
+    pub fn user_exists(&self, user: &UserId) -> Result<bool> {
+        self.read(|conn| Ok(user_pk(conn, user)?.is_some()))
+    }
+
+    /// Every user, in id order.
+    pub fn list_users(&self) -> Result<Vec<UserId>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached("SELECT user_id FROM users ORDER BY user_id")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            let mut out = Vec::new();
+            for row in rows {
+                out.push(UserId::new(row?)?);
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// The store key of a user, if the user exists.
+fn user_pk(conn: &Connection, user: &UserId) -> Result<Option<i64>> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .prepare_cached("SELECT id FROM users WHERE user_id = ?1")?
+        .query_row([user.as_str()], |r| r.get(0))
+        .optional()?)
+}
+
+/// The store key of a user, which must exist.
+fn require_user(conn: &Connection, user: &UserId) -> Result<i64> {
+    user_pk(conn, user)?.ok_or_else(|| MemoryError::UserNotFound {
+        user_id: user.to_string(),
+    })
+}

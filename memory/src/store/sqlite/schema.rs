@@ -1,0 +1,118 @@
+//! The SQLite schema and its forward-only migrations, tracked in `PRAGMA user_version`.
+
+use rusqlite::Connection;
+
+use crate::Result;
+
+/// Each entry moves the schema from version `i` to `i + 1`. Append only; never edit one that shipped.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE users (
+    id          INTEGER PRIMARY KEY,
+    user_id     TEXT NOT NULL UNIQUE,
+    created_at  INTEGER NOT NULL
+);
+
+CREATE TABLE sessions (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_pk     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    session_id  TEXT NOT NULL,
+    started_at  INTEGER NOT NULL,
+    title       TEXT,
+    status      TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    UNIQUE (user_pk, session_id)
+);
+CREATE INDEX sessions_status ON sessions(status);
+
+CREATE TABLE turns (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_pk  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    position    INTEGER NOT NULL,
+    speaker     TEXT NOT NULL,
+    role        TEXT NOT NULL,
+    text        TEXT NOT NULL,
+    timestamp   INTEGER,
+    external_id TEXT,
+    caption     TEXT,
+    metadata    TEXT,
+    UNIQUE (session_pk, position)
+);
+
+-- Units carry version and producer so that edits and history need no rewrite of this table.
+CREATE TABLE units (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_pk     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    session_pk  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    granularity TEXT NOT NULL,
+    ordinal     INTEGER NOT NULL,
+    text        TEXT NOT NULL,
+    event_time  INTEGER NOT NULL,
+    producer    TEXT NOT NULL,
+    version     INTEGER NOT NULL DEFAULT 1,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    embedding   BLOB NOT NULL
+);
+CREATE INDEX units_session ON units(session_pk, granularity, ordinal);
+CREATE INDEX units_user ON units(user_pk, granularity);
+
+-- Provenance: the turns each unit covers.
+CREATE TABLE unit_turns (
+    unit_id     INTEGER NOT NULL REFERENCES units(id) ON DELETE CASCADE,
+    turn_id     INTEGER NOT NULL REFERENCES turns(id) ON DELETE CASCADE,
+    PRIMARY KEY (unit_id, turn_id)
+) WITHOUT ROWID;
+CREATE INDEX unit_turns_turn ON unit_turns(turn_id);
+
+-- Changes the full-text index has still to apply; its commits record the last applied seq.
+CREATE TABLE index_log (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    op          TEXT NOT NULL,
+    target      INTEGER NOT NULL
+);
+
+-- The distinct terms of each built session: a user's document frequencies for keyword scoring.
+-- Rows go with their session, so the frequencies stay right after deletes without bookkeeping.
+CREATE TABLE session_terms (
+    user_pk     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    term        TEXT NOT NULL,
+    session_pk  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    PRIMARY KEY (user_pk, term, session_pk)
+) WITHOUT ROWID;
+CREATE INDEX session_terms_session ON session_terms(session_pk);
+
+-- Every mutation, with who did it and what changed. Kept as text: it outlives what it describes.
+CREATE TABLE audit_log (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    at          INTEGER NOT NULL,
+    actor       TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    user_id     TEXT NOT NULL,
+    session_id  TEXT,
+    unit_id     INTEGER,
+    before      TEXT,
+    after       TEXT
+);
+CREATE INDEX audit_user ON audit_log(user_id, id);
+"#];
+
+/// Brings the database to the newest schema version.
+pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
+    let current: usize = conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    if current > MIGRATIONS.len() {
+        return Err(crate::MemoryError::Corrupt {
+            reason: format!(
+                "database schema version {current} is newer than this mnemo knows ({})",
+                MIGRATIONS.len()
+            ),
+        });
+    }
+    for (version, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (version + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,349 @@
+//! Memory unit records: replacing a session's units, reading them back with provenance, and
+//! streaming them to the derived indexes.
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde_json::json;
+
+use super::{SqliteStore, audit, index_log, require_user, terms};
+use crate::store::{Actor, IndexOp, IndexedUnit, NewUnit, SessionKey};
+use crate::{
+    Granularity, MemoryError, Producer, Result, SessionId, Timestamp, TurnId, TurnRef, Unit,
+    UnitFilter, UnitId, UserId,
+};
+
+/// Encodes a vector as little-endian `f32`s.
+fn encode_vector(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// Decodes a vector written by [`encode_vector`].
+fn decode_vector(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+fn parse_granularity(value: &str) -> Result<Granularity> {
+    value.parse().map_err(|e| MemoryError::Corrupt {
+        reason: format!("stored unit has {e}"),
+    })
+}
+
+const UNIT_COLUMNS: &str = "n.id, u.user_id, s.session_id, n.granularity, n.ordinal, n.text,
+    n.event_time, n.created_at, n.updated_at, n.version, n.producer";
+
+const UNIT_FROM: &str = "FROM units n JOIN sessions s ON s.id = n.session_pk
+    JOIN users u ON u.id = n.user_pk";
+
+/// A unit row before its granularity and ids are checked and its provenance attached.
+struct RawUnit {
+    unit_id: i64,
+    user_id: String,
+    session_id: String,
+    granularity: String,
+    ordinal: u32,
+    text: String,
+    event_time: i64,
+    created_at: i64,
+    updated_at: i64,
+    version: u32,
+    producer: String,
+}
+
+fn raw_unit(r: &Row<'_>) -> rusqlite::Result<RawUnit> {
+    Ok(RawUnit {
+        unit_id: r.get(0)?,
+        user_id: r.get(1)?,
+        session_id: r.get(2)?,
+        granularity: r.get(3)?,
+        ordinal: r.get(4)?,
+        text: r.get(5)?,
+        event_time: r.get(6)?,
+        created_at: r.get(7)?,
+        updated_at: r.get(8)?,
+        version: r.get(9)?,
+        producer: r.get(10)?,
+    })
+}
+
+fn turn_refs(conn: &Connection, unit: i64) -> Result<Vec<TurnRef>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT t.id, t.external_id, t.speaker FROM unit_turns ut JOIN turns t ON t.id = ut.turn_id
+         WHERE ut.unit_id = ?1 ORDER BY t.position",
+    )?;
+    let rows = stmt.query_map([unit], |r| {
+        Ok(TurnRef {
+            turn_id: TurnId(r.get(0)?),
+            external_id: r.get(1)?,
+            speaker: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn finish(conn: &Connection, raw: RawUnit) -> Result<Unit> {
+    Ok(Unit {
+        unit_id: UnitId(raw.unit_id),
+        user_id: UserId::new(raw.user_id)?,
+        session_id: SessionId::new(raw.session_id)?,
+        granularity: parse_granularity(&raw.granularity)?,
+        ordinal: raw.ordinal,
+        text: raw.text,
+        event_time: Timestamp(raw.event_time),
+        created_at: Timestamp(raw.created_at),
+        updated_at: Timestamp(raw.updated_at),
+        version: raw.version,
+        producer: Producer::from_stored(&raw.producer),
+        turns: turn_refs(conn, raw.unit_id)?,
+    })
+}
+
+fn indexed_unit(r: &Row<'_>) -> rusqlite::Result<(i64, String, i64, String, i64, String, Vec<u8>)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+}
+
+const INDEXED_SELECT: &str = "SELECT n.id, u.user_id, n.session_pk, n.granularity, n.event_time,
+    n.text, n.embedding FROM units n JOIN users u ON u.id = n.user_pk";
+
+fn to_indexed(row: (i64, String, i64, String, i64, String, Vec<u8>)) -> Result<IndexedUnit> {
+    let (unit_id, user_id, session, granularity, event_time, text, embedding) = row;
+    Ok(IndexedUnit {
+        unit_id: UnitId(unit_id),
+        user_id: UserId::new(user_id)?,
+        session_key: SessionKey(session),
+        granularity: parse_granularity(&granularity)?,
+        event_time: Timestamp(event_time),
+        text,
+        embedding: decode_vector(&embedding),
+    })
+}
+
+impl SqliteStore {
+    /// Replaces every unit of a session with `units`, records its terms, marks it ready and logs
+    /// the changes for the full-text index, all in one transaction. Returns the new unit ids in
+    /// input order, or `None` if the session was deleted meanwhile or has gained turns since the
+    /// `built_turns` turns the units were built from (the caller builds it again).
+    pub fn replace_units(
+        &self,
+        session: SessionKey,
+        built_turns: usize,
+        units: &[NewUnit],
+        session_terms: &[String],
+        now: Timestamp,
+        actor: Actor<'_>,
+    ) -> Result<Option<Vec<UnitId>>> {
+        self.write(|tx| {
+            let head = tx
+                .prepare_cached(
+                    "SELECT s.user_pk, u.user_id, s.session_id FROM sessions s
+                     JOIN users u ON u.id = s.user_pk WHERE s.id = ?1",
+                )?
+                .query_row([session.0], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+                })
+                .optional()?;
+            let Some((user_pk, user_id, session_id)) = head else {
+                return Ok(None);
+            };
+            let turn_ids: Vec<i64> = {
+                let mut stmt =
+                    tx.prepare_cached("SELECT id FROM turns WHERE session_pk = ?1 ORDER BY position")?;
+                let rows = stmt.query_map([session.0], |r| r.get(0))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            if turn_ids.len() != built_turns {
+                return Ok(None);
+            }
+            let removed = tx
+                .prepare_cached("DELETE FROM units WHERE session_pk = ?1")?
+                .execute([session.0])?;
+            if removed > 0 {
+                index_log::append(tx, IndexOp::DeleteSession(session))?;
+            }
+            let mut insert_unit = tx.prepare_cached(
+                "INSERT INTO units (user_pk, session_pk, granularity, ordinal, text, event_time,
+                                    producer, version, created_at, updated_at, embedding)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8, ?9)",
+            )?;
+            let mut insert_turn =
+                tx.prepare_cached("INSERT OR IGNORE INTO unit_turns (unit_id, turn_id) VALUES (?1, ?2)")?;
+            let mut ids = Vec::with_capacity(units.len());
+            let mut per_granularity: HashMap<&str, usize> = HashMap::new();
+            for unit in units {
+                let d = &unit.draft;
+                insert_unit.execute(params![
+                    user_pk,
+                    session.0,
+                    d.granularity.as_str(),
+                    d.ordinal,
+                    d.text,
+                    d.event_time.0,
+                    d.producer.as_str(),
+                    now.0,
+                    encode_vector(&unit.embedding),
+                ])?;
+                let id = tx.last_insert_rowid();
+                for &position in &d.turn_positions {
+                    let turn = turn_ids.get(position as usize).ok_or_else(|| MemoryError::Corrupt {
+                        reason: format!("unit covers turn position {position} the session lacks"),
+                    })?;
+                    insert_turn.execute(params![id, turn])?;
+                }
+                index_log::append(tx, IndexOp::AddUnit(UnitId(id)))?;
+                *per_granularity.entry(d.granularity.as_str()).or_default() += 1;
+                ids.push(UnitId(id));
+            }
+            terms::replace(tx, user_pk, session, session_terms)?;
+            tx.prepare_cached("UPDATE sessions SET status = 'ready', updated_at = ?2 WHERE id = ?1")?
+                .execute(params![session.0, now.0])?;
+            audit::record(
+                tx,
+                now,
+                actor,
+                "build_units",
+                &UserId::new(user_id)?,
+                Some(&SessionId::new(session_id)?),
+                None,
+                (removed > 0).then(|| json!({ "unit_count": removed })),
+                Some(json!({ "units": per_granularity })),
+            )?;
+            Ok(Some(ids))
+        })
+    }
+
+    /// The stored embeddings of a session's units by text, to avoid embedding a text twice
+    /// when the session is rebuilt.
+    pub fn session_embeddings(&self, session: SessionKey) -> Result<HashMap<String, Vec<f32>>> {
+        self.read(|conn| {
+            let mut stmt =
+                conn.prepare_cached("SELECT text, embedding FROM units WHERE session_pk = ?1")?;
+            let rows = stmt.query_map([session.0], |r| {
+                Ok((r.get::<_, String>(0)?, decode_vector(&r.get::<_, Vec<u8>>(1)?)))
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// How many units of each granularity a session has.
+    pub fn unit_counts(&self, session: SessionKey) -> Result<std::collections::BTreeMap<Granularity, usize>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT granularity, COUNT(*) FROM units WHERE session_pk = ?1 GROUP BY granularity",
+            )?;
+            let rows = stmt.query_map([session.0], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            let mut out = std::collections::BTreeMap::new();
+            for row in rows {
+                let (g, n) = row?;
+                out.insert(parse_granularity(&g)?, n as usize);
+            }
+            Ok(out)
+        })
+    }
+
+    /// One unit of a user, with its provenance.
+    pub fn get_unit(&self, user: &UserId, unit: UnitId) -> Result<Unit> {
+        self.read(|conn| {
+            let user_pk = require_user(conn, user)?;
+            let sql = format!("SELECT {UNIT_COLUMNS} {UNIT_FROM} WHERE n.id = ?1 AND n.user_pk = ?2");
+            let raw = conn
+                .prepare_cached(&sql)?
+                .query_row(params![unit.0, user_pk], raw_unit)
+                .optional()?
+                .ok_or(MemoryError::UnitNotFound { unit_id: unit.0 })?;
+            finish(conn, raw)
+        })
+    }
+
+    /// The user's units with these ids, in the order asked; ids that do not exist are skipped.
+    pub fn units_by_ids(&self, user: &UserId, ids: &[UnitId]) -> Result<Vec<Unit>> {
+        self.read(|conn| {
+            let user_pk = require_user(conn, user)?;
+            let sql = format!("SELECT {UNIT_COLUMNS} {UNIT_FROM} WHERE n.id = ?1 AND n.user_pk = ?2");
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(raw) = stmt.query_row(params![id.0, user_pk], raw_unit).optional()? {
+                    out.push(finish(conn, raw)?);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// A user's units matching the filter, in id order.
+    pub fn list_units(&self, user: &UserId, filter: &UnitFilter) -> Result<Vec<Unit>> {
+        self.read(|conn| {
+            let user_pk = require_user(conn, user)?;
+            let sql = format!(
+                "SELECT {UNIT_COLUMNS} {UNIT_FROM}
+                 WHERE n.user_pk = ?1 AND n.id > ?2
+                   AND (?3 IS NULL OR s.session_id = ?3)
+                   AND (?4 IS NULL OR n.granularity = ?4)
+                 ORDER BY n.id LIMIT ?5"
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(
+                params![
+                    user_pk,
+                    filter.after.map_or(0, |u| u.0),
+                    filter.session_id.as_ref().map(SessionId::as_str),
+                    filter.granularity.map(Granularity::as_str),
+                    filter.limit,
+                ],
+                raw_unit,
+            )?;
+            let raws = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+            raws.into_iter().map(|raw| finish(conn, raw)).collect()
+        })
+    }
+
+    /// The units with these ids as the derived indexes need them; missing ids are skipped.
+    pub fn indexed_units(&self, ids: &[UnitId]) -> Result<Vec<IndexedUnit>> {
+        self.read(|conn| {
+            let sql = format!("{INDEXED_SELECT} WHERE n.id = ?1");
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(row) = stmt.query_row([id.0], indexed_unit).optional()? {
+                    out.push(to_indexed(row)?);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Calls `f` with every stored unit, in id order, in batches (to rebuild derived indexes).
+    pub fn for_each_indexed_unit(
+        &self,
+        batch: usize,
+        mut f: impl FnMut(Vec<IndexedUnit>) -> Result<()>,
+    ) -> Result<()> {
+        let mut after = 0i64;
+        loop {
+            let rows = self.read(|conn| {
+                let sql = format!("{INDEXED_SELECT} WHERE n.id > ?1 ORDER BY n.id LIMIT ?2");
+                let mut stmt = conn.prepare_cached(&sql)?;
+                let rows = stmt.query_map(params![after, batch as i64], indexed_unit)?;
+                let rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+                rows.into_iter().map(to_indexed).collect::<Result<Vec<_>>>()
+            })?;
+            let Some(last) = rows.last() else { return Ok(()) };
+            after = last.unit_id.0;
+            f(rows)?;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vectors_round_trip_through_blobs() {
+        let v = vec![0.0, -1.5, 3.25, f32::MIN_POSITIVE];
+        assert_eq!(decode_vector(&encode_vector(&v)), v);
+    }
+}

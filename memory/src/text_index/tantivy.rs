@@ -1,0 +1,232 @@
+//! The embedded full-text index: tantivy with English stemming, one document per unit.
+
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use tantivy::collector::TopDocs;
+use tantivy::directory::error::LockError;
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
+use tracing::warn;
+
+use super::{TextIndex, TextQuery};
+use crate::store::{IndexedUnit, SessionKey};
+use crate::{Granularity, MemoryError, Result, ScoredUnit, UnitId, UserId};
+
+/// Memory the writer may buffer before it flushes a segment.
+const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy)]
+struct Fields {
+    unit_id: Field,
+    session: Field,
+    user: Field,
+    granularity: Field,
+    time: Field,
+    text: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    let text_options = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("en_stem")
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
+    let fields = Fields {
+        unit_id: builder.add_u64_field("unit_id", NumericOptions::default().set_indexed().set_fast()),
+        session: builder.add_u64_field("session", NumericOptions::default().set_indexed()),
+        user: builder.add_text_field("user", STRING),
+        granularity: builder.add_text_field("granularity", STRING),
+        time: builder.add_i64_field("time", NumericOptions::default().set_indexed().set_fast()),
+        text: builder.add_text_field("text", text_options),
+    };
+    (builder.build(), fields)
+}
+
+/// Opens the index in `dir`, or recreates it empty when it is missing, unreadable or of another
+/// schema; an empty index has no applied position, so the caller rebuilds it from the store.
+fn open_or_recreate(dir: &Path, schema: &Schema) -> Result<Index> {
+    let io = |source| MemoryError::Io {
+        path: dir.display().to_string(),
+        source,
+    };
+    if dir.join("meta.json").exists() {
+        match Index::open_in_dir(dir) {
+            Ok(index) if index.schema() == *schema => return Ok(index),
+            Ok(_) => warn!(path = %dir.display(), "full-text index has another schema; rebuilding it"),
+            Err(error) => warn!(path = %dir.display(), %error, "full-text index unreadable; rebuilding it"),
+        }
+        std::fs::remove_dir_all(dir).map_err(io)?;
+    }
+    std::fs::create_dir_all(dir).map_err(io)?;
+    Ok(Index::create_in_dir(dir, schema.clone())?)
+}
+
+/// tantivy-backed [`TextIndex`].
+pub struct TantivyIndex {
+    index: Index,
+    writer: Mutex<IndexWriter>,
+    reader: IndexReader,
+    fields: Fields,
+}
+
+impl std::fmt::Debug for TantivyIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TantivyIndex").finish_non_exhaustive()
+    }
+}
+
+impl TantivyIndex {
+    /// Opens or creates the index in `dir`. Fails if another process holds the index.
+    pub fn open(dir: &Path) -> Result<Self> {
+        let (schema, fields) = schema();
+        let index = open_or_recreate(dir, &schema)?;
+        let writer = index.writer_with_num_threads(1, WRITER_MEMORY).map_err(|e| match e {
+            TantivyError::LockFailure(LockError::LockBusy, _) => MemoryError::DataDirLocked {
+                path: dir.display().to_string(),
+            },
+            other => other.into(),
+        })?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(Self {
+            index,
+            writer: Mutex::new(writer),
+            reader,
+            fields,
+        })
+    }
+
+    fn writer(&self) -> Result<MutexGuard<'_, IndexWriter>> {
+        self.writer.lock().map_err(|_| MemoryError::Corrupt {
+            reason: "full-text writer lock poisoned by an earlier panic".to_owned(),
+        })
+    }
+
+    /// The query's terms, analysed like the indexed text, without repeats.
+    fn terms(&self, text: &str) -> Result<Vec<Term>> {
+        let mut analyzer = self.index.tokenizer_for_field(self.fields.text)?;
+        let mut stream = analyzer.token_stream(text);
+        let mut terms: Vec<Term> = Vec::new();
+        while stream.advance() {
+            let term = Term::from_field_text(self.fields.text, &stream.token().text);
+            if !terms.contains(&term) {
+                terms.push(term);
+            }
+        }
+        Ok(terms)
+    }
+}
+
+/// A filter clause that selects documents without adding to their score.
+fn filter(query: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
+    (Occur::Must, Box::new(ConstScoreQuery::new(query, 0.0)))
+}
+
+impl TextIndex for TantivyIndex {
+    fn add(&self, units: &[IndexedUnit]) -> Result<()> {
+        let writer = self.writer()?;
+        let f = self.fields;
+        for unit in units {
+            let mut doc = TantivyDocument::default();
+            doc.add_u64(f.unit_id, unit.unit_id.0 as u64);
+            doc.add_u64(f.session, unit.session_key.0 as u64);
+            doc.add_text(f.user, unit.user_id.as_str());
+            doc.add_text(f.granularity, unit.granularity.as_str());
+            doc.add_i64(f.time, unit.event_time.0);
+            doc.add_text(f.text, &unit.text);
+            writer.add_document(doc)?;
+        }
+        Ok(())
+    }
+
+    fn delete_session(&self, session: SessionKey) -> Result<()> {
+        self.writer()?
+            .delete_term(Term::from_field_u64(self.fields.session, session.0 as u64));
+        Ok(())
+    }
+
+    fn clear(&self) -> Result<()> {
+        self.writer()?.delete_all_documents()?;
+        Ok(())
+    }
+
+    fn commit(&self, applied_seq: i64) -> Result<()> {
+        let mut writer = self.writer()?;
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&applied_seq.to_string());
+        prepared.commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    fn applied_seq(&self) -> Result<Option<i64>> {
+        let payload = self.index.load_metas()?.payload;
+        Ok(payload.and_then(|p| p.parse().ok()))
+    }
+
+    fn search(&self, user: &UserId, query: &TextQuery<'_>) -> Result<Vec<(Granularity, Vec<ScoredUnit>)>> {
+        let f = self.fields;
+        let terms = self.terms(query.text)?;
+        let mut out = Vec::with_capacity(query.granularities.len());
+        if terms.is_empty() || query.k == 0 {
+            return Ok(query.granularities.iter().map(|&g| (g, Vec::new())).collect());
+        }
+        let text: Box<dyn Query> = Box::new(BooleanQuery::new(
+            terms
+                .into_iter()
+                .map(|t| {
+                    let q: Box<dyn Query> = Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs));
+                    (Occur::Should, q)
+                })
+                .collect(),
+        ));
+        let user_term = Term::from_field_text(f.user, user.as_str());
+        let searcher = self.reader.searcher();
+        for &g in query.granularities {
+            let mut clauses = vec![
+                (Occur::Must, text.box_clone()),
+                filter(Box::new(TermQuery::new(user_term.clone(), IndexRecordOption::Basic))),
+                filter(Box::new(TermQuery::new(
+                    Term::from_field_text(f.granularity, g.as_str()),
+                    IndexRecordOption::Basic,
+                ))),
+            ];
+            if !query.time.is_open() {
+                let bound = |t: Option<crate::Timestamp>, inclusive: bool| match t {
+                    None => Bound::Unbounded,
+                    Some(t) if inclusive => Bound::Included(Term::from_field_i64(f.time, t.0)),
+                    Some(t) => Bound::Excluded(Term::from_field_i64(f.time, t.0)),
+                };
+                clauses.push(filter(Box::new(RangeQuery::new(
+                    bound(query.time.from, true),
+                    bound(query.time.to, false),
+                ))));
+            }
+            let top = searcher.search(
+                &BooleanQuery::new(clauses),
+                &TopDocs::with_limit(query.k).order_by_score(),
+            )?;
+            let mut hits = Vec::with_capacity(top.len());
+            for (score, address) in top {
+                let ids = searcher.segment_reader(address.segment_ord).fast_fields().u64("unit_id")?;
+                if let Some(id) = ids.first(address.doc_id) {
+                    hits.push(ScoredUnit {
+                        unit_id: UnitId(id as i64),
+                        score,
+                    });
+                }
+            }
+            out.push((g, hits));
+        }
+        Ok(out)
+    }
+
+    fn doc_count(&self) -> Result<u64> {
+        Ok(self.reader.searcher().num_docs())
+    }
+}

@@ -1,0 +1,33 @@
+//! The retrieval crate's error type.
+
+use memory::{ErrorKind, MemoryError};
+
+/// Errors of the read path.
+#[derive(Debug, thiserror::Error)]
+pub enum RetrievalError {
+    #[error("invalid search: {reason}")]
+    InvalidQuery { reason: String },
+    #[error(transparent)]
+    Memory(#[from] MemoryError),
+}
+
+impl RetrievalError {
+    /// The transport-agnostic kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InvalidQuery { .. } => ErrorKind::InvalidInput,
+            Self::Memory(e) => e.kind(),
+        }
+    }
+
+    /// A stable snake_case code naming the failure.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidQuery { .. } => "invalid_query",
+            Self::Memory(e) => e.code(),
+        }
+    }
+}
+
+/// Result alias of the retrieval crate.
+pub type Result<T, E = RetrievalError> = std::result::Result<T, E>;

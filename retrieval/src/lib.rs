@@ -1,0 +1,17 @@
+//! mnemo's read path: for a query, dense and lexical candidates per granularity, fused into one
+//! ranking that keeps every signal's score.
+//!
+//! Retrieval reads the derived indexes through `memory`'s traits and knows nothing about HTTP
+//! or about how units are stored.
+
+mod candidates;
+mod error;
+mod fusion;
+mod hybrid;
+mod query;
+
+pub use candidates::{Candidates, gather};
+pub use error::{Result, RetrievalError};
+pub use fusion::{FusionInput, reciprocal_rank_fusion};
+pub use hybrid::{Retriever, RetrievalConfig};
+pub use query::{Fusion, Hit, SearchParams, SignalScores};

@@ -1,0 +1,78 @@
+//! `mnemo search`: query a user's memory in process, or over HTTP with `--server`.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use memory::{Granularity, UserId};
+use retrieval::SearchParams;
+use serde_json::{Value, json};
+use server::{Config, Engine};
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The user whose memory to search.
+    #[arg(long)]
+    user: String,
+    /// The query text.
+    query: String,
+    /// How many results.
+    #[arg(long, default_value_t = 5)]
+    top_k: usize,
+    /// Restrict to these granularities (session, round, turn, summary, keywords); repeatable.
+    #[arg(long = "granularity")]
+    granularities: Vec<Granularity>,
+    /// A running mnemo, such as http://127.0.0.1:7700, instead of opening the data directory.
+    #[arg(long)]
+    server: Option<String>,
+}
+
+fn print_result(rank: usize, granularity: &str, session: &str, score: f64, text: &str) {
+    let text: String = text.replace('\n', " / ").chars().take(200).collect();
+    println!("{rank:>2}. [{granularity} {session}] {score:.4}  {text}");
+}
+
+async fn over_http(server: &str, args: &Args) -> anyhow::Result<()> {
+    let url = format!("{}/v1/users/{}/search", server.trim_end_matches('/'), args.user);
+    let body = json!({ "query": args.query, "top_k": args.top_k, "granularities": args.granularities });
+    let response = reqwest::Client::new().post(&url).json(&body).send().await.with_context(|| format!("calling {url}"))?;
+    let status = response.status();
+    let value: Value = response.json().await.context("reading the response")?;
+    if !status.is_success() {
+        bail!("{status}: {}", value["error"]["message"].as_str().unwrap_or("unknown error"));
+    }
+    for r in value["results"].as_array().into_iter().flatten() {
+        print_result(
+            r["rank"].as_u64().unwrap_or(0) as usize,
+            r["granularity"].as_str().unwrap_or(""),
+            r["session_id"].as_str().unwrap_or(""),
+            r["scores"]["fused"].as_f64().unwrap_or(0.0),
+            r["text"].as_str().unwrap_or(""),
+        );
+    }
+    Ok(())
+}
+
+pub(crate) async fn run(config: Config, args: &Args) -> anyhow::Result<ExitCode> {
+    if let Some(server) = &args.server {
+        over_http(server, args).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let user = UserId::new(args.user.clone())?;
+    let engine = tokio::task::spawn_blocking(move || Engine::open(config))
+        .await?
+        .context("opening the data directory (if a server is running on it, pass --server)")?;
+    let params = SearchParams {
+        query: args.query.clone(),
+        top_k: args.top_k,
+        granularities: args.granularities.clone(),
+        time: Default::default(),
+        fusion: Default::default(),
+    };
+    let results = engine.search(user, params).await?;
+    for (i, r) in results.iter().enumerate() {
+        let session = r.unit.session_id.to_string();
+        print_result(i + 1, r.unit.granularity.as_str(), &session, f64::from(r.scores.fused), &r.unit.text);
+    }
+    tokio::task::spawn_blocking(move || drop(engine)).await?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,51 @@
+//! `mnemo serve`: open the engine and serve the REST API until SIGINT or SIGTERM.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use server::{Config, Engine};
+use tokio::net::TcpListener;
+use tracing::info;
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    info!("shutting down");
+}
+
+pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
+    info!(config = %config.redacted(), "starting mnemo");
+    let bind = config.server.bind;
+    let engine = tokio::task::spawn_blocking(move || Engine::open(config))
+        .await
+        .context("opening the engine")?
+        .context("opening the engine")?;
+    let listener = TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("binding {bind}"))?;
+    info!(address = %listener.local_addr()?, "mnemo is listening");
+    server::serve(engine.clone(), listener, shutdown_signal())
+        .await
+        .context("serving")?;
+    // Stopping the worker joins its thread: do it off the async runtime.
+    tokio::task::spawn_blocking(move || drop(engine))
+        .await
+        .context("stopping the worker")?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,170 @@
+//! The typed configuration tree: compiled-in defaults, then an optional TOML file, then
+//! `MNEMO__SECTION__KEY` environment variables. Validated once at start.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use memory::build::BuildConfig;
+use memory::embed::EmbedderConfig;
+use memory::validate::Limits;
+use retrieval::RetrievalConfig;
+use serde::{Deserialize, Serialize};
+
+/// mnemo's whole configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub embedding: EmbedderConfig,
+    pub build: BuildConfig,
+    pub limits: Limits,
+    pub retrieval: RetrievalConfig,
+    pub worker: WorkerConfig,
+}
+
+/// The HTTP listener.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on; loopback by default, since there is no authentication yet.
+    pub bind: SocketAddr,
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Requests taking longer than this many seconds are answered 503 `timeout`.
+    pub request_timeout_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 7700)),
+            max_body_bytes: 8 * 1024 * 1024,
+            request_timeout_secs: 60,
+        }
+    }
+}
+
+/// Where data lives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// The data directory: SQLite database and full-text index.
+    pub data_dir: PathBuf,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+        }
+    }
+}
+
+/// The background worker that builds units.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkerConfig {
+    /// The most sessions built together (one embedding pass and one index commit).
+    pub max_batch_sessions: usize,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            max_batch_sessions: 32,
+        }
+    }
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads defaults, then `file` if given, then `MNEMO__*` environment variables.
+    ///
+    /// `ORT_DYLIB_PATH`, the variable ONNX Runtime's loader reads, also sets
+    /// `embedding.ort_library` unless the configuration names one.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.is_file() {
+                return Err(ConfigError::Invalid(format!("config file {} not found", file.display())));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        if let Ok(path) = std::env::var("ORT_DYLIB_PATH") {
+            if !path.is_empty() {
+                figment = figment.merge(Serialized::default("embedding.ort_library", path));
+            }
+        }
+        figment = figment.merge(Env::prefixed("MNEMO__").split("__"));
+        let config: Config = figment.extract().map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks values that parse but cannot work.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |what: &str| Err(ConfigError::Invalid(what.to_owned()));
+        if self.embedding.batch_size == 0 {
+            return bad("embedding.batch_size must be at least 1");
+        }
+        if self.embedding.max_tokens < 16 {
+            return bad("embedding.max_tokens must be at least 16");
+        }
+        if self.retrieval.candidates == 0 || self.retrieval.max_top_k == 0 {
+            return bad("retrieval.candidates and retrieval.max_top_k must be at least 1");
+        }
+        if self.retrieval.rrf_k.is_nan() || self.retrieval.rrf_k < 0.0 {
+            return bad("retrieval.rrf_k must be a non-negative number");
+        }
+        if self.worker.max_batch_sessions == 0 {
+            return bad("worker.max_batch_sessions must be at least 1");
+        }
+        if self.server.max_body_bytes < 1024 {
+            return bad("server.max_body_bytes must be at least 1024");
+        }
+        Ok(())
+    }
+
+    /// The configuration as JSON for the start-up log. It holds no secrets yet; when it does,
+    /// they are redacted here.
+    pub fn redacted(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_and_environment_override_defaults_and_unknown_keys_fail() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("mnemo.toml", "[server]\nbind = \"127.0.0.1:9000\"\n[build]\nkeywords = 5\n")?;
+            jail.set_env("MNEMO__RETRIEVAL__CANDIDATES", "77");
+            let config = Config::load(Some(Path::new("mnemo.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(config.server.bind.port(), 9000);
+            assert_eq!(config.build.keywords, 5);
+            assert_eq!(config.retrieval.candidates, 77);
+            assert_eq!(config.limits, Limits::default());
+
+            jail.create_file("bad.toml", "[server]\nbnd = \"x\"\n")?;
+            let err = Config::load(Some(Path::new("bad.toml"))).err().map(|e| e.to_string());
+            assert!(err.is_some_and(|e| e.contains("bnd")));
+
+            jail.set_env("MNEMO__WORKER__MAX_BATCH_SESSIONS", "0");
+            assert!(Config::load(None).is_err());
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,73 @@
+//! Counters of the engine's work, read by `/health`, `/metrics` and the benchmark.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Monotonic counters; cheap to bump from any thread.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    sessions_built: AtomicU64,
+    build_failures: AtomicU64,
+    units_built: AtomicU64,
+    texts_embedded: AtomicU64,
+    embed_nanos: AtomicU64,
+    build_nanos: AtomicU64,
+    searches: AtomicU64,
+}
+
+/// A point-in-time copy of the counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MetricsSnapshot {
+    pub sessions_built: u64,
+    pub build_failures: u64,
+    pub units_built: u64,
+    /// Texts sent to the embedding model by the write path (after deduplication).
+    pub texts_embedded: u64,
+    /// Time the write path spent inside the embedding model.
+    pub embed_time: Duration,
+    /// Time the write path spent building batches, embedding included.
+    pub build_time: Duration,
+    pub searches: u64,
+}
+
+fn add(counter: &AtomicU64, n: u64) {
+    counter.fetch_add(n, Ordering::Relaxed);
+}
+
+impl Metrics {
+    pub(crate) fn built(&self, sessions: u64, units: u64) {
+        add(&self.sessions_built, sessions);
+        add(&self.units_built, units);
+    }
+
+    pub(crate) fn failed(&self, sessions: u64) {
+        add(&self.build_failures, sessions);
+    }
+
+    pub(crate) fn embedded(&self, texts: u64, took: Duration) {
+        add(&self.texts_embedded, texts);
+        add(&self.embed_nanos, took.as_nanos() as u64);
+    }
+
+    pub(crate) fn batch(&self, took: Duration) {
+        add(&self.build_nanos, took.as_nanos() as u64);
+    }
+
+    pub(crate) fn searched(&self) {
+        add(&self.searches, 1);
+    }
+
+    /// Reads every counter.
+    pub fn snapshot(&self) -> MetricsSnapshot {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        MetricsSnapshot {
+            sessions_built: get(&self.sessions_built),
+            build_failures: get(&self.build_failures),
+            units_built: get(&self.units_built),
+            texts_embedded: get(&self.texts_embedded),
+            embed_time: Duration::from_nanos(get(&self.embed_nanos)),
+            build_time: Duration::from_nanos(get(&self.build_nanos)),
+            searches: get(&self.searches),
+        }
+    }
+}

@@ -1,0 +1,361 @@
+//! The engine: mnemo's whole behaviour behind one handle, with no HTTP in sight. The REST API,
+//! the CLI, the evaluation harness and the tests all drive this same type.
+
+mod metrics;
+mod pipeline;
+mod recovery;
+mod worker;
+
+pub use metrics::{Metrics, MetricsSnapshot};
+pub use pipeline::BuildOutcome;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::Utc;
+use memory::build::BuildConfig;
+use memory::embed::{Embedder, FastEmbedder};
+use memory::store::{Actor, DeleteCounts, IngestReceipt, SqliteStore};
+use memory::text_index::{TantivyIndex, TextIndex};
+use memory::vector_index::{ExactIndex, VectorIndex};
+use memory::{
+    Granularity, MemoryError, NewSession, NewTurn, SessionId, SessionRecord, SessionStatus,
+    SessionSummary, Timestamp, Unit, UnitFilter, UnitId, UserId,
+};
+use retrieval::{Retriever, SearchParams, SignalScores};
+use tokio::sync::oneshot;
+use tracing::info;
+use worker::{Job, Worker};
+
+use crate::{Config, Error, Result};
+
+/// The wall clock, read here and passed down: the engine crates never read it themselves.
+pub(crate) fn now() -> Timestamp {
+    Timestamp::from_datetime(Utc::now())
+}
+
+/// The parts the request path and the worker share.
+pub(crate) struct Shared {
+    pub(crate) store: SqliteStore,
+    pub(crate) vectors: Box<dyn VectorIndex>,
+    pub(crate) text: Box<dyn TextIndex>,
+    pub(crate) build: BuildConfig,
+    pub(crate) metrics: Metrics,
+}
+
+struct Inner {
+    config: Config,
+    shared: Arc<Shared>,
+    query_embedder: Arc<dyn Embedder>,
+    worker: Worker,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.worker.stop();
+    }
+}
+
+/// mnemo's engine. Cheap to clone; every clone is the same engine.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").finish_non_exhaustive()
+    }
+}
+
+/// What an ingest or append did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IngestReport {
+    pub receipt: IngestReceipt,
+    /// `Ready` once every unit is built (always, when the caller waited and building worked).
+    pub status: SessionStatus,
+    /// Units per granularity, once ready.
+    pub units: BTreeMap<Granularity, usize>,
+}
+
+/// A durably stored session whose units may still be building.
+#[derive(Debug)]
+pub struct PendingIngest {
+    engine: Engine,
+    receipt: IngestReceipt,
+    outcome: Option<oneshot::Receiver<Result<BuildOutcome>>>,
+}
+
+impl PendingIngest {
+    /// What the store did with the session.
+    pub fn receipt(&self) -> &IngestReceipt {
+        &self.receipt
+    }
+
+    /// Waits until the session's units are built.
+    pub async fn wait(mut self) -> Result<IngestReport> {
+        let built = match self.outcome.take() {
+            None => None,
+            Some(heard) => Some(heard.await.map_err(|_| Error::WorkerStopped)??),
+        };
+        self.report(built).await
+    }
+
+    async fn report(self, built: Option<BuildOutcome>) -> Result<IngestReport> {
+        let ready = match built {
+            Some(BuildOutcome::Built(_) | BuildOutcome::AlreadyReady) => true,
+            Some(BuildOutcome::Deleted | BuildOutcome::Stale) => false,
+            None => self.receipt.status == SessionStatus::Ready,
+        };
+        let (status, units) = if ready {
+            let shared = self.engine.shared();
+            let key = self.receipt.session_key;
+            let units = blocking(move || Ok(shared.store.unit_counts(key)?)).await?;
+            (SessionStatus::Ready, units)
+        } else {
+            (SessionStatus::Pending, BTreeMap::new())
+        };
+        Ok(IngestReport {
+            receipt: self.receipt,
+            status,
+            units,
+        })
+    }
+}
+
+/// One search result: the unit with the score of each signal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchResult {
+    pub unit: Unit,
+    pub scores: SignalScores,
+}
+
+/// The engine's state for `/health`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Health {
+    pub users: usize,
+    pub vectors: usize,
+    pub text_documents: u64,
+    pub pending_sessions: usize,
+}
+
+/// Runs blocking work (SQLite, tantivy, the model) off the async runtime.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Task { reason: e.to_string() })?
+}
+
+impl Engine {
+    /// Opens the data directory, loads the embedding model and the indexes, and starts the
+    /// worker, which resumes any session left pending by a crash. Blocking.
+    pub fn open(config: Config) -> Result<Self> {
+        let ingest: Arc<dyn Embedder> = Arc::new(FastEmbedder::open(&config.embedding)?);
+        let query: Arc<dyn Embedder> = Arc::new(FastEmbedder::open(&config.embedding)?);
+        Self::open_with(config, ingest, query)
+    }
+
+    /// Like [`Engine::open`] with embedders supplied by the caller (tests share one model).
+    pub fn open_with(config: Config, ingest: Arc<dyn Embedder>, query: Arc<dyn Embedder>) -> Result<Self> {
+        let dir = &config.storage.data_dir;
+        let store = SqliteStore::open(dir)?;
+        let text = TantivyIndex::open(&dir.join("text"))?;
+        let vectors = ExactIndex::new(ingest.dim());
+        recovery::load_indexes(&store, &vectors, &text)?;
+        let shared = Arc::new(Shared {
+            store,
+            vectors: Box::new(vectors),
+            text: Box::new(text),
+            build: config.build.clone(),
+            metrics: Metrics::default(),
+        });
+        let worker = Worker::start(Arc::clone(&shared), ingest, config.worker.max_batch_sessions)?;
+        let pending = shared.store.pending_sessions()?;
+        if !pending.is_empty() {
+            info!(sessions = pending.len(), "resuming sessions left pending");
+        }
+        for session in pending {
+            worker.submit(Job::Build { session, done: None })?;
+        }
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                shared,
+                query_embedder: query,
+                worker,
+            }),
+        })
+    }
+
+    /// The configuration the engine runs with.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The engine's counters.
+    pub fn metrics(&self) -> MetricsSnapshot {
+        self.inner.shared.metrics.snapshot()
+    }
+
+    fn shared(&self) -> Arc<Shared> {
+        Arc::clone(&self.inner.shared)
+    }
+
+    /// Stores a session durably and queues its build; the returned handle waits for the build.
+    /// Sessions submitted one after another are built in that order.
+    pub async fn submit(&self, user: UserId, session: NewSession, actor: &'static str) -> Result<PendingIngest> {
+        let shared = self.shared();
+        let limits = self.inner.config.limits.clone();
+        let receipt = blocking(move || {
+            Ok(shared.store.ingest_session(&user, &session, &limits, now(), Actor(actor))?)
+        })
+        .await?;
+        self.queue_build(receipt)
+    }
+
+    /// Stores a session durably and has its units built; with `wait`, returns once they are.
+    pub async fn ingest(&self, user: UserId, session: NewSession, wait: bool, actor: &'static str) -> Result<IngestReport> {
+        let pending = self.submit(user, session, actor).await?;
+        if wait { pending.wait().await } else { pending.report(None).await }
+    }
+
+    /// Appends turns to a stored session and has its units rebuilt.
+    pub async fn append(
+        &self,
+        user: UserId,
+        session_id: SessionId,
+        turns: Vec<NewTurn>,
+        wait: bool,
+        actor: &'static str,
+    ) -> Result<IngestReport> {
+        let shared = self.shared();
+        let limits = self.inner.config.limits.clone();
+        let receipt = blocking(move || {
+            Ok(shared.store.append_turns(&user, &session_id, &turns, &limits, now(), Actor(actor))?)
+        })
+        .await?;
+        let pending = self.queue_build(receipt)?;
+        if wait { pending.wait().await } else { pending.report(None).await }
+    }
+
+    fn queue_build(&self, receipt: IngestReceipt) -> Result<PendingIngest> {
+        let mut outcome = None;
+        if receipt.status == SessionStatus::Pending {
+            let (done, heard) = oneshot::channel();
+            self.inner.worker.submit(Job::Build {
+                session: receipt.session_key,
+                done: Some(done),
+            })?;
+            outcome = Some(heard);
+        }
+        Ok(PendingIngest {
+            engine: self.clone(),
+            receipt,
+            outcome,
+        })
+    }
+
+    /// Waits until every job queued so far (builds, deletes) has finished.
+    pub async fn flush(&self) -> Result<()> {
+        let (done, finished) = oneshot::channel();
+        self.inner.worker.submit(Job::Flush { done })?;
+        finished.await.map_err(|_| Error::WorkerStopped)
+    }
+
+    /// Searches a user's memory.
+    pub async fn search(&self, user: UserId, params: SearchParams) -> Result<Vec<SearchResult>> {
+        let shared = self.shared();
+        let embedder = Arc::clone(&self.inner.query_embedder);
+        let config = self.inner.config.retrieval.clone();
+        blocking(move || {
+            let retriever = Retriever {
+                vectors: shared.vectors.as_ref(),
+                text: shared.text.as_ref(),
+                embedder: embedder.as_ref(),
+                config: &config,
+            };
+            retriever.validate(&params)?;
+            if !shared.store.user_exists(&user)? {
+                return Err(MemoryError::UserNotFound {
+                    user_id: user.to_string(),
+                }
+                .into());
+            }
+            let hits = retriever.search(&user, &params)?;
+            shared.metrics.searched();
+            let ids: Vec<UnitId> = hits.iter().map(|h| h.unit_id).collect();
+            let mut units: BTreeMap<UnitId, Unit> = shared
+                .store
+                .units_by_ids(&user, &ids)?
+                .into_iter()
+                .map(|u| (u.unit_id, u))
+                .collect();
+            Ok(hits
+                .into_iter()
+                .filter_map(|h| {
+                    units.remove(&h.unit_id).map(|unit| SearchResult {
+                        unit,
+                        scores: h.scores,
+                    })
+                })
+                .collect())
+        })
+        .await
+    }
+
+    /// One session with its turns.
+    pub async fn session(&self, user: UserId, session_id: SessionId) -> Result<SessionRecord> {
+        let shared = self.shared();
+        blocking(move || Ok(shared.store.get_session(&user, &session_id)?)).await
+    }
+
+    /// A user's sessions in time order.
+    pub async fn sessions(&self, user: UserId, limit: u32, offset: u32) -> Result<Vec<SessionSummary>> {
+        let shared = self.shared();
+        blocking(move || Ok(shared.store.list_sessions(&user, limit, offset)?)).await
+    }
+
+    /// Deletes a session with its turns, units, vectors and full-text entries.
+    pub async fn delete_session(&self, user: UserId, session_id: SessionId, actor: &'static str) -> Result<DeleteCounts> {
+        let (done, deleted) = oneshot::channel();
+        self.inner.worker.submit(Job::Delete {
+            user,
+            session_id,
+            actor,
+            done,
+        })?;
+        deleted.await.map_err(|_| Error::WorkerStopped)?
+    }
+
+    /// One unit with its provenance.
+    pub async fn unit(&self, user: UserId, unit: UnitId) -> Result<Unit> {
+        let shared = self.shared();
+        blocking(move || Ok(shared.store.get_unit(&user, unit)?)).await
+    }
+
+    /// A user's units matching the filter.
+    pub async fn units(&self, user: UserId, filter: UnitFilter) -> Result<Vec<Unit>> {
+        let shared = self.shared();
+        blocking(move || Ok(shared.store.list_units(&user, &filter)?)).await
+    }
+
+    /// Every user with stored memory.
+    pub async fn users(&self) -> Result<Vec<UserId>> {
+        let shared = self.shared();
+        blocking(move || Ok(shared.store.list_users()?)).await
+    }
+
+    /// Sizes of the stores, for `/health`.
+    pub async fn health(&self) -> Result<Health> {
+        let shared = self.shared();
+        blocking(move || {
+            Ok(Health {
+                users: shared.store.list_users()?.len(),
+                vectors: shared.vectors.len(),
+                text_documents: shared.text.doc_count()?,
+                pending_sessions: shared.store.pending_sessions()?.len(),
+            })
+        })
+        .await
+    }
+}

@@ -1,0 +1,296 @@
+//! The write path once a session is durable: build its units, embed them, store them and
+//! index them. Sessions are built in batches so that the model sees large batches and the
+//! full-text index commits once per batch.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
+
+use memory::build::{
+    BuildConfig, KeyPhrase, extractive_keywords, extractive_summary, key_phrases, phrase_terms,
+    render_turn, verbatim_units,
+};
+use memory::embed::Embedder;
+use memory::store::{Actor, BuildInput, IndexedUnit, NewUnit, SessionKey, SqliteStore};
+use memory::text_index::TextIndex;
+use memory::vector_index::{VectorEntry, VectorIndex};
+use memory::{Granularity, SessionStatus, Timestamp, UnitDraft, UserId};
+use tracing::{instrument, warn};
+
+use super::metrics::Metrics;
+use crate::{Error, Result};
+
+/// What the write path works with.
+#[derive(Clone, Copy)]
+pub(crate) struct Parts<'a> {
+    pub(crate) store: &'a SqliteStore,
+    pub(crate) vectors: &'a dyn VectorIndex,
+    pub(crate) text: &'a dyn TextIndex,
+    pub(crate) embedder: &'a dyn Embedder,
+    pub(crate) build: &'a BuildConfig,
+    pub(crate) metrics: &'a Metrics,
+}
+
+/// What building one session came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildOutcome {
+    /// Units were built; how many of each granularity.
+    Built(BTreeMap<Granularity, usize>),
+    /// The session was built already.
+    AlreadyReady,
+    /// The session was deleted before it was built.
+    Deleted,
+    /// The session gained turns while it was being built; it must be built again.
+    Stale,
+}
+
+const ACTOR: Actor<'static> = Actor("worker");
+
+/// A session with its verbatim units and key phrases, waiting for vectors.
+struct Prepared {
+    input: BuildInput,
+    rendered: Vec<String>,
+    drafts: Vec<UnitDraft>,
+    phrases: Vec<KeyPhrase>,
+    terms: Vec<String>,
+}
+
+fn prepare(parts: &Parts<'_>, input: BuildInput) -> Result<Prepared> {
+    let rendered: Vec<String> = input.turns.iter().map(render_turn).collect();
+    let refs: Vec<&str> = rendered.iter().map(String::as_str).collect();
+    let tokens = parts.embedder.token_counts(&refs)?;
+    let drafts = verbatim_units(&input, &rendered, &tokens, parts.embedder.max_tokens(), parts.build);
+    let phrases = key_phrases(&input);
+    let terms = phrase_terms(&phrases);
+    Ok(Prepared {
+        input,
+        rendered,
+        drafts,
+        phrases,
+        terms,
+    })
+}
+
+/// Embeds every text not embedded yet, each distinct text once.
+fn embed_missing<'t>(
+    parts: &Parts<'_>,
+    texts: impl Iterator<Item = &'t str>,
+    vectors: &mut HashMap<String, Vec<f32>>,
+) -> Result<()> {
+    let mut missing: Vec<&str> = texts.filter(|t| !vectors.contains_key(*t)).collect();
+    missing.sort_unstable();
+    missing.dedup();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let embedded = parts.embedder.embed(&missing)?;
+    parts.metrics.embedded(missing.len() as u64, started.elapsed());
+    vectors.extend(missing.into_iter().map(str::to_owned).zip(embedded));
+    Ok(())
+}
+
+/// Document frequencies of the sessions built earlier in this batch, so that a batch gives the
+/// same keywords as building its sessions one at a time.
+#[derive(Default)]
+struct BatchFrequencies {
+    sessions: u64,
+    df: HashMap<String, u64>,
+}
+
+fn add_summary_and_keywords(
+    parts: &Parts<'_>,
+    p: &mut Prepared,
+    vectors: &HashMap<String, Vec<f32>>,
+    batch: &mut HashMap<UserId, BatchFrequencies>,
+) -> Result<()> {
+    let turn_vectors: Vec<&[f32]> = p
+        .drafts
+        .iter()
+        .filter(|d| d.granularity == Granularity::Turn)
+        .filter_map(|d| vectors.get(&d.text).map(Vec::as_slice))
+        .collect();
+    let summary = extractive_summary(&p.input, &p.rendered, &turn_vectors, parts.build);
+    let stored = parts
+        .store
+        .term_frequencies(&p.input.user_id, &p.terms, p.input.session_key)?;
+    let earlier = batch.entry(p.input.user_id.clone()).or_default();
+    let df: HashMap<String, u64> = p
+        .terms
+        .iter()
+        .zip(&stored.df)
+        .map(|(t, n)| (t.clone(), n + earlier.df.get(t).copied().unwrap_or(0)))
+        .collect();
+    let keywords = extractive_keywords(
+        &p.input,
+        &p.phrases,
+        &df,
+        stored.sessions + earlier.sessions,
+        parts.build,
+    );
+    earlier.sessions += 1;
+    for t in &p.terms {
+        *earlier.df.entry(t.clone()).or_default() += 1;
+    }
+    p.drafts.extend(summary);
+    p.drafts.extend(keywords);
+    Ok(())
+}
+
+/// Stores a prepared session's units and adds them to the derived indexes (the full-text
+/// changes are committed by the caller).
+fn store_and_index(
+    parts: &Parts<'_>,
+    p: Prepared,
+    vectors: &HashMap<String, Vec<f32>>,
+    now: Timestamp,
+) -> Result<BuildOutcome> {
+    let key = p.input.session_key;
+    let units: Vec<NewUnit> = p
+        .drafts
+        .into_iter()
+        .map(|draft| {
+            let embedding = vectors.get(&draft.text).cloned().ok_or_else(|| Error::Build {
+                reason: "a unit text was not embedded".to_owned(),
+            })?;
+            Ok(NewUnit { draft, embedding })
+        })
+        .collect::<Result<_>>()?;
+    let Some(ids) = parts
+        .store
+        .replace_units(key, p.input.turns.len(), &units, &p.terms, now, ACTOR)?
+    else {
+        return Ok(match parts.store.build_input(key)? {
+            None => BuildOutcome::Deleted,
+            Some(_) => BuildOutcome::Stale,
+        });
+    };
+    let user = &p.input.user_id;
+    let mut counts: BTreeMap<Granularity, usize> = BTreeMap::new();
+    let mut entries = Vec::with_capacity(units.len());
+    let mut docs = Vec::with_capacity(units.len());
+    for (unit, id) in units.into_iter().zip(ids) {
+        *counts.entry(unit.draft.granularity).or_default() += 1;
+        docs.push(IndexedUnit {
+            unit_id: id,
+            user_id: user.clone(),
+            session_key: key,
+            granularity: unit.draft.granularity,
+            event_time: unit.draft.event_time,
+            text: unit.draft.text,
+            embedding: Vec::new(),
+        });
+        entries.push(VectorEntry {
+            unit_id: id,
+            session_key: key,
+            granularity: unit.draft.granularity,
+            event_time: unit.draft.event_time,
+            vector: unit.embedding,
+        });
+    }
+    parts.vectors.remove_session(user, key)?;
+    parts.vectors.upsert(user, entries)?;
+    parts.text.delete_session(key)?;
+    parts.text.add(&docs)?;
+    Ok(BuildOutcome::Built(counts))
+}
+
+/// Builds the units of these sessions. Each session gets its own outcome; a failure of one
+/// leaves it pending (it is retried at the next start) without failing the others.
+#[instrument(skip_all, fields(sessions = keys.len()))]
+pub(crate) fn build_sessions(
+    parts: &Parts<'_>,
+    keys: &[SessionKey],
+    now: Timestamp,
+) -> Vec<(SessionKey, Result<BuildOutcome>)> {
+    let started = Instant::now();
+    let mut outcomes: Vec<(SessionKey, Result<BuildOutcome>)> = Vec::new();
+    let mut prepared: Vec<Prepared> = Vec::new();
+    for &key in keys {
+        match parts.store.build_input(key) {
+            Ok(None) => outcomes.push((key, Ok(BuildOutcome::Deleted))),
+            Ok(Some(input)) if input.status == SessionStatus::Ready => {
+                outcomes.push((key, Ok(BuildOutcome::AlreadyReady)));
+            }
+            Ok(Some(input)) => match prepare(parts, input) {
+                Ok(p) => prepared.push(p),
+                Err(e) => outcomes.push((key, Err(e))),
+            },
+            Err(e) => outcomes.push((key, Err(e.into()))),
+        }
+    }
+    // Rebuilt sessions keep the vectors of unchanged texts.
+    let mut vectors: HashMap<String, Vec<f32>> = HashMap::new();
+    for p in &prepared {
+        match parts.store.session_embeddings(p.input.session_key) {
+            Ok(stored) => vectors.extend(stored),
+            Err(e) => warn!(error = %e, "cannot read stored embeddings; embedding again"),
+        }
+    }
+    let verbatim = prepared.iter().flat_map(|p| p.drafts.iter().map(|d| d.text.as_str()));
+    if let Err(e) = embed_missing(parts, verbatim, &mut vectors) {
+        return fail_all(parts, outcomes, prepared, &e);
+    }
+    let mut batch: HashMap<UserId, BatchFrequencies> = HashMap::new();
+    let mut ready: Vec<Prepared> = Vec::with_capacity(prepared.len());
+    for mut p in prepared {
+        match add_summary_and_keywords(parts, &mut p, &vectors, &mut batch) {
+            Ok(()) => ready.push(p),
+            Err(e) => outcomes.push((p.input.session_key, Err(e))),
+        }
+    }
+    let derived = ready.iter().flat_map(|p| {
+        p.drafts
+            .iter()
+            .filter(|d| matches!(d.granularity, Granularity::Summary | Granularity::Keywords))
+            .map(|d| d.text.as_str())
+    });
+    if let Err(e) = embed_missing(parts, derived, &mut vectors) {
+        return fail_all(parts, outcomes, ready, &e);
+    }
+    let mut built = 0;
+    for p in ready {
+        let key = p.input.session_key;
+        let outcome = store_and_index(parts, p, &vectors, now);
+        if let Ok(BuildOutcome::Built(counts)) = &outcome {
+            built += 1;
+            parts.metrics.built(1, counts.values().sum::<usize>() as u64);
+        }
+        outcomes.push((key, outcome));
+    }
+    if built > 0 {
+        if let Err(e) = commit_text_index(parts) {
+            // The units are durable; the log replays into the index at the next start.
+            warn!(error = %e, "full-text index commit failed; it catches up at the next start");
+        }
+    }
+    let failures = outcomes.iter().filter(|(_, o)| o.is_err()).count();
+    parts.metrics.failed(failures as u64);
+    parts.metrics.batch(started.elapsed());
+    outcomes
+}
+
+fn fail_all(
+    parts: &Parts<'_>,
+    mut outcomes: Vec<(SessionKey, Result<BuildOutcome>)>,
+    sessions: Vec<Prepared>,
+    error: &Error,
+) -> Vec<(SessionKey, Result<BuildOutcome>)> {
+    parts.metrics.failed(sessions.len() as u64);
+    for p in sessions {
+        outcomes.push((
+            p.input.session_key,
+            Err(Error::Build {
+                reason: error.to_string(),
+            }),
+        ));
+    }
+    outcomes
+}
+
+/// Commits the full-text index up to the newest log entry and forgets the applied entries.
+pub(crate) fn commit_text_index(parts: &Parts<'_>) -> Result<()> {
+    let head = parts.store.index_log_head()?;
+    parts.text.commit(head)?;
+    parts.store.truncate_index_log(head)?;
+    Ok(())
+}

@@ -1,0 +1,201 @@
+//! The background worker: one thread that owns every write to the derived indexes. Jobs arrive
+//! through a channel; consecutive build jobs are taken together as one batch.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use memory::embed::Embedder;
+use memory::store::{Actor, DeleteCounts, SessionKey};
+use memory::{SessionId, UserId};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{error, info, warn};
+
+use super::pipeline::{BuildOutcome, Parts, build_sessions, commit_text_index};
+use super::{Shared, now};
+use crate::{Error, Result};
+
+/// How often a session that keeps gaining turns mid-build is rebuilt within one batch.
+const STALE_RETRIES: usize = 3;
+
+/// Work for the worker.
+pub(crate) enum Job {
+    /// Build a pending session's units; `done` hears the outcome.
+    Build {
+        session: SessionKey,
+        done: Option<oneshot::Sender<Result<BuildOutcome>>>,
+    },
+    /// Delete a session everywhere.
+    Delete {
+        user: UserId,
+        session_id: SessionId,
+        actor: &'static str,
+        done: oneshot::Sender<Result<DeleteCounts>>,
+    },
+    /// Answer once every job sent before has finished.
+    Flush { done: oneshot::Sender<()> },
+    /// Stop after the current job.
+    Stop,
+}
+
+/// Handle to the worker thread.
+pub(crate) struct Worker {
+    tx: mpsc::UnboundedSender<Job>,
+    stopping: Arc<AtomicBool>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Worker {
+    /// Starts the worker thread.
+    pub(crate) fn start(shared: Arc<Shared>, embedder: Arc<dyn Embedder>, max_batch: usize) -> Result<Self> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let stopping = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stopping);
+        let thread = std::thread::Builder::new()
+            .name("mnemo-worker".to_owned())
+            .spawn(move || run(rx, &shared, embedder.as_ref(), &flag, max_batch.max(1)))
+            .map_err(|e| Error::Task {
+                reason: format!("cannot start the worker thread: {e}"),
+            })?;
+        Ok(Self {
+            tx,
+            stopping,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Queues a job.
+    pub(crate) fn submit(&self, job: Job) -> Result<()> {
+        self.tx.send(job).map_err(|_| Error::WorkerStopped)
+    }
+
+    /// Stops the worker after its current job and waits for it. Queued builds stay pending in
+    /// the store and run at the next start.
+    pub(crate) fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        let _ = self.tx.send(Job::Stop);
+        let thread = self.thread.lock().ok().and_then(|mut t| t.take());
+        if let Some(thread) = thread {
+            if thread.join().is_err() {
+                error!("the worker thread panicked");
+            }
+        }
+    }
+}
+
+type Waiter = Option<oneshot::Sender<Result<BuildOutcome>>>;
+
+fn run(
+    mut rx: mpsc::UnboundedReceiver<Job>,
+    shared: &Shared,
+    embedder: &dyn Embedder,
+    stopping: &AtomicBool,
+    max_batch: usize,
+) {
+    let parts = Parts {
+        store: &shared.store,
+        vectors: shared.vectors.as_ref(),
+        text: shared.text.as_ref(),
+        embedder,
+        build: &shared.build,
+        metrics: &shared.metrics,
+    };
+    let mut carried: Option<Job> = None;
+    loop {
+        let job = match carried.take() {
+            Some(job) => job,
+            None => match rx.blocking_recv() {
+                Some(job) => job,
+                None => break,
+            },
+        };
+        if stopping.load(Ordering::SeqCst) {
+            break;
+        }
+        match job {
+            Job::Stop => break,
+            Job::Flush { done } => {
+                let _ = done.send(());
+            }
+            Job::Delete {
+                user,
+                session_id,
+                actor,
+                done,
+            } => {
+                let _ = done.send(delete(&parts, &user, &session_id, actor));
+            }
+            Job::Build { session, done } => {
+                let mut batch: Vec<(SessionKey, Waiter)> = vec![(session, done)];
+                while batch.len() < max_batch {
+                    match rx.try_recv() {
+                        Ok(Job::Build { session, done }) => batch.push((session, done)),
+                        Ok(other) => {
+                            carried = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                build_batch(&parts, batch);
+            }
+        }
+    }
+    info!("worker stopped");
+}
+
+fn build_batch(parts: &Parts<'_>, batch: Vec<(SessionKey, Waiter)>) {
+    let mut keys: Vec<SessionKey> = Vec::with_capacity(batch.len());
+    for (key, _) in &batch {
+        if !keys.contains(key) {
+            keys.push(*key);
+        }
+    }
+    let mut results: HashMap<SessionKey, Result<BuildOutcome>> = HashMap::new();
+    let mut todo = keys;
+    for _ in 0..STALE_RETRIES {
+        if todo.is_empty() {
+            break;
+        }
+        let outcomes = build_sessions(parts, &todo, now());
+        todo = Vec::new();
+        for (key, outcome) in outcomes {
+            match outcome {
+                Ok(BuildOutcome::Stale) => todo.push(key),
+                other => {
+                    if let Err(e) = &other {
+                        error!(session = key.0, error = %e, "building a session failed; it stays pending");
+                    }
+                    results.insert(key, other);
+                }
+            }
+        }
+    }
+    for key in todo {
+        warn!(session = key.0, "session kept changing while it was built; it stays pending");
+        results.insert(key, Ok(BuildOutcome::Stale));
+    }
+    for (key, waiter) in batch {
+        let Some(waiter) = waiter else { continue };
+        let result = match results.get(&key) {
+            Some(Ok(outcome)) => Ok(outcome.clone()),
+            Some(Err(e)) => Err(Error::Build { reason: e.to_string() }),
+            None => Err(Error::Build {
+                reason: "the session was not built".to_owned(),
+            }),
+        };
+        let _ = waiter.send(result);
+    }
+}
+
+fn delete(parts: &Parts<'_>, user: &UserId, session_id: &SessionId, actor: &'static str) -> Result<DeleteCounts> {
+    let (key, counts) = parts.store.delete_session(user, session_id, now(), Actor(actor))?;
+    parts.vectors.remove_session(user, key)?;
+    parts.text.delete_session(key)?;
+    if let Err(e) = commit_text_index(parts) {
+        // The delete is durable in the store and its log entry replays at the next start.
+        warn!(error = %e, "full-text index commit failed after a delete; it catches up at the next start");
+    }
+    Ok(counts)
+}

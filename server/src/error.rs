@@ -1,0 +1,48 @@
+//! The server crate's error type: engine failures with a kind and a stable code.
+
+use memory::{ErrorKind, MemoryError};
+use retrieval::RetrievalError;
+
+/// Errors of the engine and its wiring.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Memory(#[from] MemoryError),
+    #[error(transparent)]
+    Retrieval(#[from] RetrievalError),
+    #[error("the background worker has stopped")]
+    WorkerStopped,
+    #[error("building units failed: {reason}")]
+    Build { reason: String },
+    #[error("a blocking task failed: {reason}")]
+    Task { reason: String },
+    #[error("invalid {field}: {reason}")]
+    InvalidInput { field: &'static str, reason: String },
+}
+
+impl Error {
+    /// The transport-agnostic kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Memory(e) => e.kind(),
+            Self::Retrieval(e) => e.kind(),
+            Self::WorkerStopped => ErrorKind::Unavailable,
+            Self::Build { .. } | Self::Task { .. } => ErrorKind::Internal,
+            Self::InvalidInput { .. } => ErrorKind::InvalidInput,
+        }
+    }
+
+    /// A stable snake_case code naming the failure.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Memory(e) => e.code(),
+            Self::Retrieval(e) => e.code(),
+            Self::WorkerStopped => "unavailable",
+            Self::Build { .. } | Self::Task { .. } => "internal",
+            Self::InvalidInput { .. } => "invalid_field",
+        }
+    }
+}
+
+/// Result alias of the server crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,30 @@
+//! Wire types of the REST API and their hand-written conversions to and from engine types.
+
+mod search;
+mod sessions;
+mod units;
+
+pub(crate) use search::{SearchIn, SearchOut};
+pub(crate) use sessions::{
+    AppendIn, DeleteOut, IngestOut, SessionIn, SessionListOut, SessionOut, WaitParam,
+};
+pub(crate) use units::{UnitListOut, UnitOut, UnitQuery};
+
+use memory::{SessionId, Timestamp, UserId};
+
+use super::error::ApiError;
+
+/// Parses a user id from the path.
+pub(crate) fn user_id(value: String) -> Result<UserId, ApiError> {
+    Ok(UserId::new(value)?)
+}
+
+/// Parses a session id from the path.
+pub(crate) fn session_id(value: String) -> Result<SessionId, ApiError> {
+    Ok(SessionId::new(value)?)
+}
+
+/// Parses an optional RFC 3339 time.
+fn time(value: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
+    value.map(Timestamp::parse_rfc3339).transpose().map_err(ApiError::from)
+}

@@ -1,0 +1,275 @@
+//! Session wire types: what clients send to ingest or append, and what they read back.
+
+use std::collections::BTreeMap;
+
+use memory::store::{DeleteCounts, IngestOutcome};
+use memory::{NewSession, NewTurn, Role, SessionId, SessionRecord, SessionStatus, SessionSummary, Timestamp};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::time;
+use crate::engine::IngestReport;
+use crate::http::error::ApiError;
+
+/// `?wait=`: whether to answer only once the units are built.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WaitParam {
+    #[serde(default = "yes")]
+    pub(crate) wait: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A turn as sent.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TurnIn {
+    speaker: String,
+    #[serde(default)]
+    role: Option<Role>,
+    text: String,
+    #[serde(default)]
+    timestamp: Option<String>,
+    #[serde(default)]
+    external_id: Option<String>,
+    #[serde(default)]
+    caption: Option<String>,
+    #[serde(default)]
+    metadata: Option<serde_json::Value>,
+}
+
+impl TurnIn {
+    fn into_turn(self, position: usize) -> Result<NewTurn, ApiError> {
+        if self.metadata.as_ref().is_some_and(|m| !m.is_object()) {
+            return Err(ApiError::bad_request(
+                "invalid_field",
+                format!("turns[{position}].metadata must be a JSON object"),
+            ));
+        }
+        Ok(NewTurn {
+            speaker: self.speaker,
+            role: self.role.unwrap_or_default(),
+            text: self.text,
+            timestamp: time(self.timestamp.as_deref())?,
+            external_id: self.external_id,
+            caption: self.caption,
+            metadata: self.metadata,
+        })
+    }
+}
+
+fn into_turns(turns: Vec<TurnIn>) -> Result<Vec<NewTurn>, ApiError> {
+    turns.into_iter().enumerate().map(|(i, t)| t.into_turn(i)).collect()
+}
+
+/// A session as sent to `POST /v1/users/{user_id}/sessions`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SessionIn {
+    #[serde(default)]
+    session_id: Option<String>,
+    #[serde(default)]
+    started_at: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
+    turns: Vec<TurnIn>,
+}
+
+/// A session id derived from the content, so that resending a session without an id is
+/// idempotent too.
+fn content_id(started_at: Timestamp, title: Option<&str>, turns: &[NewTurn]) -> Result<SessionId, ApiError> {
+    let mut hash = Sha256::new();
+    hash.update(started_at.0.to_le_bytes());
+    hash.update(title.unwrap_or("").as_bytes());
+    for t in turns {
+        hash.update(serde_json::to_vec(t).unwrap_or_default());
+    }
+    let digest = hash.finalize();
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    Ok(SessionId::new(format!("s-{hex}"))?)
+}
+
+impl SessionIn {
+    /// Converts to an engine session; a missing start time is `now`, a missing id is derived
+    /// from the content.
+    pub(crate) fn into_session(self, now: Timestamp) -> Result<NewSession, ApiError> {
+        let started_at = time(self.started_at.as_deref())?.unwrap_or(now);
+        let turns = into_turns(self.turns)?;
+        let session_id = match self.session_id {
+            Some(id) => SessionId::new(id)?,
+            None => content_id(started_at, self.title.as_deref(), &turns)?,
+        };
+        Ok(NewSession {
+            session_id,
+            started_at,
+            title: self.title,
+            turns,
+        })
+    }
+}
+
+/// Turns sent to `POST /v1/users/{user_id}/sessions/{session_id}/turns`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AppendIn {
+    turns: Vec<TurnIn>,
+}
+
+impl AppendIn {
+    pub(crate) fn into_turns(self) -> Result<Vec<NewTurn>, ApiError> {
+        into_turns(self.turns)
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct TurnIdOut {
+    turn_id: i64,
+    external_id: Option<String>,
+}
+
+/// The answer to an ingest or append.
+#[derive(Debug, Serialize)]
+pub(crate) struct IngestOut {
+    session_id: String,
+    /// `created`, `unchanged` or `appended`.
+    outcome: IngestOutcome,
+    /// `ready` once every unit is built, else `pending`.
+    status: SessionStatus,
+    turns: Vec<TurnIdOut>,
+    units: BTreeMap<String, usize>,
+}
+
+impl From<IngestReport> for IngestOut {
+    fn from(r: IngestReport) -> Self {
+        Self {
+            session_id: r.receipt.session_id.to_string(),
+            outcome: r.receipt.outcome,
+            status: r.status,
+            turns: r
+                .receipt
+                .turns
+                .into_iter()
+                .map(|(id, external_id)| TurnIdOut {
+                    turn_id: id.0,
+                    external_id,
+                })
+                .collect(),
+            units: r.units.into_iter().map(|(g, n)| (g.to_string(), n)).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct TurnOut {
+    turn_id: i64,
+    position: u32,
+    speaker: String,
+    role: Role,
+    text: String,
+    timestamp: Option<String>,
+    external_id: Option<String>,
+    caption: Option<String>,
+    metadata: Option<serde_json::Value>,
+}
+
+/// A session with its turns.
+#[derive(Debug, Serialize)]
+pub(crate) struct SessionOut {
+    session_id: String,
+    started_at: String,
+    title: Option<String>,
+    status: SessionStatus,
+    created_at: String,
+    turns: Vec<TurnOut>,
+}
+
+impl From<SessionRecord> for SessionOut {
+    fn from(s: SessionRecord) -> Self {
+        Self {
+            session_id: s.session_id.to_string(),
+            started_at: s.started_at.to_rfc3339(),
+            title: s.title,
+            status: s.status,
+            created_at: s.created_at.to_rfc3339(),
+            turns: s
+                .turns
+                .into_iter()
+                .map(|t| TurnOut {
+                    turn_id: t.turn_id.0,
+                    position: t.position,
+                    speaker: t.speaker,
+                    role: t.role,
+                    text: t.text,
+                    timestamp: t.timestamp.map(Timestamp::to_rfc3339),
+                    external_id: t.external_id,
+                    caption: t.caption,
+                    metadata: t.metadata,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct SessionSummaryOut {
+    session_id: String,
+    started_at: String,
+    title: Option<String>,
+    status: SessionStatus,
+    created_at: String,
+    turn_count: u32,
+    unit_count: u32,
+}
+
+/// A page of a user's sessions.
+#[derive(Debug, Serialize)]
+pub(crate) struct SessionListOut {
+    sessions: Vec<SessionSummaryOut>,
+}
+
+impl From<Vec<SessionSummary>> for SessionListOut {
+    fn from(list: Vec<SessionSummary>) -> Self {
+        Self {
+            sessions: list
+                .into_iter()
+                .map(|s| SessionSummaryOut {
+                    session_id: s.session_id.to_string(),
+                    started_at: s.started_at.to_rfc3339(),
+                    title: s.title,
+                    status: s.status,
+                    created_at: s.created_at.to_rfc3339(),
+                    turn_count: s.turn_count,
+                    unit_count: s.unit_count,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What a delete removed.
+#[derive(Debug, Serialize)]
+pub(crate) struct DeleteOut {
+    deleted: DeleteCountsOut,
+}
+
+#[derive(Debug, Serialize)]
+struct DeleteCountsOut {
+    sessions: u64,
+    turns: u64,
+    units: u64,
+}
+
+impl From<DeleteCounts> for DeleteOut {
+    fn from(c: DeleteCounts) -> Self {
+        Self {
+            deleted: DeleteCountsOut {
+                sessions: c.sessions,
+                turns: c.turns,
+                units: c.units,
+            },
+        }
+    }
+}

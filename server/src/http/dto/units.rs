@@ -1,0 +1,106 @@
+//! Unit wire types.
+
+use memory::{Granularity, SessionId, Unit, UnitFilter, UnitId};
+use serde::{Deserialize, Serialize};
+
+use crate::http::error::ApiError;
+
+/// Provenance: a turn a unit covers.
+#[derive(Debug, Serialize)]
+pub(crate) struct TurnRefOut {
+    turn_id: i64,
+    external_id: Option<String>,
+    speaker: String,
+}
+
+/// A memory unit.
+#[derive(Debug, Serialize)]
+pub(crate) struct UnitOut {
+    unit_id: i64,
+    session_id: String,
+    granularity: Granularity,
+    ordinal: u32,
+    text: String,
+    event_time: String,
+    created_at: String,
+    updated_at: String,
+    version: u32,
+    producer: String,
+    turns: Vec<TurnRefOut>,
+}
+
+impl From<Unit> for UnitOut {
+    fn from(u: Unit) -> Self {
+        Self {
+            unit_id: u.unit_id.0,
+            session_id: u.session_id.to_string(),
+            granularity: u.granularity,
+            ordinal: u.ordinal,
+            text: u.text,
+            event_time: u.event_time.to_rfc3339(),
+            created_at: u.created_at.to_rfc3339(),
+            updated_at: u.updated_at.to_rfc3339(),
+            version: u.version,
+            producer: u.producer.as_str().to_owned(),
+            turns: u
+                .turns
+                .into_iter()
+                .map(|t| TurnRefOut {
+                    turn_id: t.turn_id.0,
+                    external_id: t.external_id,
+                    speaker: t.speaker,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Filters of `GET /v1/users/{user_id}/units`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UnitQuery {
+    session_id: Option<String>,
+    granularity: Option<Granularity>,
+    after: Option<i64>,
+    limit: Option<u32>,
+}
+
+/// The most units one page returns.
+const MAX_UNIT_PAGE: u32 = 1_000;
+
+impl UnitQuery {
+    pub(crate) fn into_filter(self) -> Result<UnitFilter, ApiError> {
+        let limit = self.limit.unwrap_or(100);
+        if limit == 0 || limit > MAX_UNIT_PAGE {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                format!("limit must be between 1 and {MAX_UNIT_PAGE}"),
+            ));
+        }
+        Ok(UnitFilter {
+            session_id: self.session_id.map(SessionId::new).transpose()?,
+            granularity: self.granularity,
+            after: self.after.map(UnitId),
+            limit,
+        })
+    }
+}
+
+/// A page of units; `next_after` continues the listing when the page was full.
+#[derive(Debug, Serialize)]
+pub(crate) struct UnitListOut {
+    units: Vec<UnitOut>,
+    next_after: Option<i64>,
+}
+
+impl UnitListOut {
+    pub(crate) fn new(units: Vec<Unit>, limit: u32) -> Self {
+        let next_after = (units.len() as u32 == limit)
+            .then(|| units.last().map(|u| u.unit_id.0))
+            .flatten();
+        Self {
+            units: units.into_iter().map(UnitOut::from).collect(),
+            next_after,
+        }
+    }
+}

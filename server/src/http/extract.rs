@@ -1,0 +1,151 @@
+//! Extractors that turn every malformed request into an [`ApiError`] with a stable code,
+//! instead of axum's plain-text rejections.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use serde_json::error::Category;
+
+use super::error::ApiError;
+
+/// A JSON body. Codes: `unsupported_media_type`, `payload_too_large`, `malformed_json`,
+/// `missing_field`, `unknown_field`, `invalid_field`.
+#[derive(Debug)]
+pub(crate) struct Json<T>(pub(crate) T);
+
+fn is_json(content_type: &str) -> bool {
+    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    mime == "application/json" || mime.ends_with("+json")
+}
+
+/// Parses a JSON body, naming the path of the offending field.
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let code = match inner.classify() {
+            Category::Syntax | Category::Eof | Category::Io => "malformed_json",
+            Category::Data => {
+                let text = inner.to_string();
+                if text.starts_with("missing field") {
+                    "missing_field"
+                } else if text.starts_with("unknown field") {
+                    "unknown_field"
+                } else {
+                    "invalid_field"
+                }
+            }
+        };
+        let message = if path == "." || code == "malformed_json" {
+            inner.to_string()
+        } else {
+            format!("{path}: {inner}")
+        };
+        ApiError::bad_request(code, message)
+    })?;
+    de.end()
+        .map_err(|e| ApiError::bad_request("malformed_json", e.to_string()))?;
+    Ok(value)
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(content_type) = req.headers().get(CONTENT_TYPE) {
+            let content_type = content_type.to_str().unwrap_or("");
+            if !is_json(content_type) {
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    format!("expected application/json, got {content_type:?}"),
+                ));
+            }
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the request body is larger than the server accepts",
+                )
+            } else {
+                ApiError::bad_request("malformed_body", rejection.body_text())
+            }
+        })?;
+        parse_json(&bytes).map(Json)
+    }
+}
+
+/// Query-string parameters. Code: `invalid_query`.
+#[derive(Debug)]
+pub(crate) struct Query<T>(pub(crate) T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|q| Query(q.0))
+            .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
+    }
+}
+
+/// Path parameters. Code: `invalid_path`.
+#[derive(Debug)]
+pub(crate) struct Path<T>(pub(crate) T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Path(p.0))
+            .map_err(|e| ApiError::bad_request("invalid_path", e.body_text()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        items: Vec<Item>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Item {
+        n: u32,
+    }
+
+    fn check(body: &str, code: Option<&str>) {
+        let got = parse_json::<Body>(body.as_bytes()).err().map(|e| e.code_for_test());
+        assert_eq!(got, code, "{body}");
+    }
+
+    #[test]
+    fn body_errors_get_stable_codes() {
+        check(r#"{"name": "a", "items": [{"n": 1}]}"#, None);
+        check(r#"{"name": "a", "items": [{"n": 1}"#, Some("malformed_json"));
+        check("", Some("malformed_json"));
+        check(r#"{"name": "a"} x"#, Some("malformed_json"));
+        check(r#"{"name": "a", "items": [{}]}"#, Some("missing_field"));
+        check(r#"{"name": "a", "items": [], "extra": 1}"#, Some("unknown_field"));
+        check(r#"{"name": 5, "items": []}"#, Some("invalid_field"));
+        assert!(is_json("application/json; charset=utf-8"));
+        assert!(!is_json("text/plain"));
+    }
+}

@@ -1,0 +1,21 @@
+//! The search endpoint.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+
+use super::dto::{self, SearchIn, SearchOut};
+use super::error::ApiError;
+use super::extract::{Json, Path};
+use super::{Reply, reply};
+use crate::Engine;
+
+/// `POST /v1/users/{user_id}/search`
+pub(super) async fn search(
+    State(engine): State<Engine>,
+    Path(user_id): Path<String>,
+    Json(body): Json<SearchIn>,
+) -> Result<Reply<SearchOut>, ApiError> {
+    let user = dto::user_id(user_id)?;
+    let results = engine.search(user, body.into_params()?).await?;
+    Ok(reply(StatusCode::OK, results.into()))
+}

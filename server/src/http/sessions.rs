@@ -1,0 +1,94 @@
+//! Session endpoints: ingest, append, read, list, delete.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use memory::SessionStatus;
+use memory::store::IngestOutcome;
+use serde::Deserialize;
+
+use super::dto::{self, AppendIn, DeleteOut, IngestOut, SessionIn, SessionListOut, SessionOut, WaitParam};
+use super::error::ApiError;
+use super::extract::{Json, Path, Query};
+use super::{ACTOR, Reply, reply};
+use crate::Engine;
+use crate::engine::IngestReport;
+
+fn ingest_status(report: &IngestReport) -> StatusCode {
+    match (report.receipt.outcome, report.status) {
+        (_, SessionStatus::Pending) => StatusCode::ACCEPTED,
+        (IngestOutcome::Created, SessionStatus::Ready) => StatusCode::CREATED,
+        (_, SessionStatus::Ready) => StatusCode::OK,
+    }
+}
+
+/// `POST /v1/users/{user_id}/sessions`
+pub(super) async fn create(
+    State(engine): State<Engine>,
+    Path(user_id): Path<String>,
+    Query(q): Query<WaitParam>,
+    Json(body): Json<SessionIn>,
+) -> Result<Reply<IngestOut>, ApiError> {
+    let user = dto::user_id(user_id)?;
+    let session = body.into_session(crate::engine::now())?;
+    let report = engine.ingest(user, session, q.wait, ACTOR).await?;
+    Ok(reply(ingest_status(&report), report.into()))
+}
+
+/// `POST /v1/users/{user_id}/sessions/{session_id}/turns`
+pub(super) async fn append(
+    State(engine): State<Engine>,
+    Path((user_id, session_id)): Path<(String, String)>,
+    Query(q): Query<WaitParam>,
+    Json(body): Json<AppendIn>,
+) -> Result<Reply<IngestOut>, ApiError> {
+    let (user, session) = (dto::user_id(user_id)?, dto::session_id(session_id)?);
+    let report = engine.append(user, session, body.into_turns()?, q.wait, ACTOR).await?;
+    Ok(reply(ingest_status(&report), report.into()))
+}
+
+/// `GET /v1/users/{user_id}/sessions/{session_id}`
+pub(super) async fn get(
+    State(engine): State<Engine>,
+    Path((user_id, session_id)): Path<(String, String)>,
+) -> Result<Reply<SessionOut>, ApiError> {
+    let (user, session) = (dto::user_id(user_id)?, dto::session_id(session_id)?);
+    let record = engine.session(user, session).await?;
+    Ok(reply(StatusCode::OK, record.into()))
+}
+
+/// Paging of `GET /v1/users/{user_id}/sessions`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Page {
+    #[serde(default = "default_limit")]
+    limit: u32,
+    #[serde(default)]
+    offset: u32,
+}
+
+fn default_limit() -> u32 {
+    100
+}
+
+/// `GET /v1/users/{user_id}/sessions`
+pub(super) async fn list(
+    State(engine): State<Engine>,
+    Path(user_id): Path<String>,
+    Query(page): Query<Page>,
+) -> Result<Reply<SessionListOut>, ApiError> {
+    if page.limit == 0 || page.limit > 1_000 {
+        return Err(ApiError::bad_request("invalid_query", "limit must be between 1 and 1000"));
+    }
+    let sessions = engine.sessions(dto::user_id(user_id)?, page.limit, page.offset).await?;
+    Ok(reply(StatusCode::OK, sessions.into()))
+}
+
+/// `DELETE /v1/users/{user_id}/sessions/{session_id}`
+pub(super) async fn delete(
+    State(engine): State<Engine>,
+    Path((user_id, session_id)): Path<(String, String)>,
+) -> Result<Reply<DeleteOut>, ApiError> {
+    let (user, session) = (dto::user_id(user_id)?, dto::session_id(session_id)?);
+    let counts = engine.delete_session(user, session, ACTOR).await?;
+    Ok(reply(StatusCode::OK, counts.into()))
+}

@@ -1,0 +1,36 @@
+//! mnemo's server: the [`Engine`] that wires storage, building and retrieval together, the REST
+//! API over it, the LoCoMo importer and the `mnemo` command line.
+//!
+//! The engine is a library so that the CLI, the evaluation harness and the tests run exactly
+//! the wiring that `mnemo serve` runs.
+
+mod config;
+pub mod engine;
+mod error;
+mod http;
+pub mod import;
+
+pub use config::{Config, ConfigError, ServerConfig, StorageConfig, WorkerConfig};
+pub use engine::Engine;
+pub use error::{Error, Result};
+
+use std::future::Future;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+/// The HTTP application over an engine.
+pub fn app(engine: Engine) -> Router {
+    http::router(engine)
+}
+
+/// Serves the API on `listener` until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(
+    engine: Engine,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(engine))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
