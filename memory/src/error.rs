@@ -117,9 +117,9 @@ impl MemoryError {
             | Self::TooManyTurns { .. }
             | Self::DuplicateExternalId { .. }
             | Self::InvalidField { .. } => ErrorKind::InvalidInput,
-            Self::UserNotFound { .. } | Self::SessionNotFound { .. } | Self::UnitNotFound { .. } => {
-                ErrorKind::NotFound
-            }
+            Self::UserNotFound { .. }
+            | Self::SessionNotFound { .. }
+            | Self::UnitNotFound { .. } => ErrorKind::NotFound,
             Self::SessionConflict { .. } | Self::DataDirLocked { .. } => ErrorKind::Conflict,
             Self::EmbedderUnavailable { .. } => ErrorKind::Unavailable,
             Self::DimensionMismatch { .. }

@@ -18,7 +18,8 @@ pub mod vector_index;
 pub use error::{ErrorKind, MemoryError, Result};
 pub use ids::{SessionId, TurnId, UnitId, UserId};
 pub use model::{
-    Granularity, NewSession, NewTurn, Producer, Role, SessionRecord, SessionStatus, SessionSummary,
-    ScoredUnit, TimeRange, TurnRecord, TurnRef, Unit, UnitDraft, UnitFilter, UnknownGranularity,
+    Granularity, NewSession, NewTurn, Producer, Role, ScoredUnit, SessionRecord, SessionStatus,
+    SessionSummary, TimeRange, TurnRecord, TurnRef, Unit, UnitDraft, UnitFilter,
+    UnknownGranularity,
 };
 pub use time::Timestamp;

@@ -57,7 +57,9 @@ impl fmt::Display for Granularity {
 
 /// The error of parsing an unknown granularity name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown granularity {0:?} (expected one of session, round, turn, summary, keywords, fact)")]
+#[error(
+    "unknown granularity {0:?} (expected one of session, round, turn, summary, keywords, fact)"
+)]
 pub struct UnknownGranularity(pub String);
 
 impl FromStr for Granularity {
@@ -174,7 +176,11 @@ impl SessionStatus {
 
     /// Parses a stored status name.
     pub fn from_stored(s: &str) -> Self {
-        if s == "ready" { Self::Ready } else { Self::Pending }
+        if s == "ready" {
+            Self::Ready
+        } else {
+            Self::Pending
+        }
     }
 }
 
@@ -301,7 +307,10 @@ mod tests {
     fn granularity_names_round_trip() {
         for g in Granularity::ALL {
             assert_eq!(g.as_str().parse::<Granularity>(), Ok(g));
-            assert_eq!(serde_json::to_string(&g).ok(), Some(format!("\"{}\"", g.as_str())));
+            assert_eq!(
+                serde_json::to_string(&g).ok(),
+                Some(format!("\"{}\"", g.as_str()))
+            );
         }
         assert!("sentence".parse::<Granularity>().is_err());
     }

@@ -26,7 +26,7 @@ impl Default for Limits {
             max_turns_per_session: 2_000,
             max_text_chars: 20_000,
             max_field_chars: 1_000,
-            max_metadata_bytes: 16_384,
+            max_metadata_bytes: 65_536,
         }
     }
 }
@@ -140,7 +140,9 @@ mod tests {
             max_text_chars: 10,
             ..Limits::default()
         };
-        let got = check_turns(turns, existing, &taken, &limits).err().map(|e| e.to_string());
+        let got = check_turns(turns, existing, &taken, &limits)
+            .err()
+            .map(|e| e.to_string());
         assert_eq!(got.as_deref(), expected);
     }
 
@@ -149,7 +151,12 @@ mod tests {
         check(&[turn("hi", Some("D1:1"))], 0, &[], None);
         check(&[], 0, &[], Some("session has no turns"));
         check(&[turn("  ", None)], 0, &[], Some("turn 0 has empty text"));
-        check(&[turn("hi", None), turn("", None)], 1, &[], Some("turn 2 has empty text"));
+        check(
+            &[turn("hi", None), turn("", None)],
+            1,
+            &[],
+            Some("turn 2 has empty text"),
+        );
         check(
             &[turn("0123456789x", None)],
             0,
@@ -163,7 +170,12 @@ mod tests {
             Some("the session would have 4 turns, the limit is 3"),
         );
         let dup = Some("external_id \"D1:1\" is used by more than one turn of the session");
-        check(&[turn("a", Some("D1:1")), turn("b", Some("D1:1"))], 0, &[], dup);
+        check(
+            &[turn("a", Some("D1:1")), turn("b", Some("D1:1"))],
+            0,
+            &[],
+            dup,
+        );
         check(&[turn("a", Some("D1:1"))], 1, &["D1:1"], dup);
     }
 }

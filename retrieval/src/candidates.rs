@@ -15,18 +15,33 @@ pub struct Candidates {
     pub lexical: Vec<ScoredUnit>,
 }
 
+/// What to gather candidates for.
+#[derive(Debug, Clone, Copy)]
+pub struct CandidateQuery<'a> {
+    pub user: &'a UserId,
+    pub text: &'a str,
+    /// The embedded query; without it the dense lists stay empty.
+    pub vector: Option<&'a [f32]>,
+    pub granularities: &'a [Granularity],
+    pub time: TimeRange,
+    /// Candidates per channel and granularity.
+    pub k: usize,
+}
+
 /// Gathers up to `k` dense and `k` lexical candidates for each granularity.
-#[instrument(skip_all, fields(granularities = granularities.len(), k))]
+#[instrument(skip_all, fields(granularities = query.granularities.len(), k = query.k))]
 pub fn gather(
-    user: &UserId,
-    query_text: &str,
-    query_vector: Option<&[f32]>,
-    granularities: &[Granularity],
-    time: TimeRange,
-    k: usize,
+    query: &CandidateQuery<'_>,
     vectors: &dyn VectorIndex,
     text: &dyn TextIndex,
 ) -> Result<Vec<Candidates>> {
+    let CandidateQuery {
+        user,
+        granularities,
+        time,
+        k,
+        ..
+    } = *query;
     let mut out: Vec<Candidates> = granularities
         .iter()
         .map(|&g| Candidates {
@@ -34,7 +49,7 @@ pub fn gather(
             ..Candidates::default()
         })
         .collect();
-    if let Some(vector) = query_vector {
+    if let Some(vector) = query.vector {
         let dense = vectors.search(
             user,
             &VectorQuery {
@@ -51,7 +66,7 @@ pub fn gather(
     let lexical = text.search(
         user,
         &TextQuery {
-            text: query_text,
+            text: query.text,
             granularities,
             time,
             k,

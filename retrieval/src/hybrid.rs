@@ -7,7 +7,7 @@ use memory::{Granularity, UserId};
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
-use crate::candidates::{Candidates, gather};
+use crate::candidates::{CandidateQuery, Candidates, gather};
 use crate::fusion::{FusionInput, reciprocal_rank_fusion, sort_hits};
 use crate::query::{Fusion, Hit, SearchParams, SignalScores};
 use crate::{Result, RetrievalError};
@@ -48,7 +48,9 @@ pub struct Retriever<'a> {
 
 impl std::fmt::Debug for Retriever<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Retriever").field("config", self.config).finish_non_exhaustive()
+        f.debug_struct("Retriever")
+            .field("config", self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -72,12 +74,15 @@ impl Retriever<'_> {
             )));
         }
         if params.top_k == 0 || params.top_k > self.config.max_top_k {
-            return Err(invalid(format!("top_k must be between 1 and {}", self.config.max_top_k)));
+            return Err(invalid(format!(
+                "top_k must be between 1 and {}",
+                self.config.max_top_k
+            )));
         }
-        if let (Some(from), Some(to)) = (params.time.from, params.time.to) {
-            if from >= to {
-                return Err(invalid("time_from must be earlier than time_to"));
-            }
+        if let (Some(from), Some(to)) = (params.time.from, params.time.to)
+            && from >= to
+        {
+            return Err(invalid("time_from must be earlier than time_to"));
         }
         Ok(())
     }
@@ -105,16 +110,15 @@ impl Retriever<'_> {
             }
         };
         let k = self.config.candidates.max(params.top_k);
-        let candidates = gather(
+        let query = CandidateQuery {
             user,
-            &params.query,
-            vector.as_deref(),
-            &granularities,
-            params.time,
+            text: &params.query,
+            vector: vector.as_deref(),
+            granularities: &granularities,
+            time: params.time,
             k,
-            self.vectors,
-            self.text,
-        )?;
+        };
+        let candidates = gather(&query, self.vectors, self.text)?;
         let mut hits = match params.fusion {
             Fusion::Rrf => {
                 let inputs: Vec<FusionInput<'_>> = candidates
@@ -137,7 +141,11 @@ impl Retriever<'_> {
 }
 
 /// Ranks by one channel's raw score across granularities.
-fn single_channel(candidates: &[Candidates], granularities: &[Granularity], dense: bool) -> Vec<Hit> {
+fn single_channel(
+    candidates: &[Candidates],
+    granularities: &[Granularity],
+    dense: bool,
+) -> Vec<Hit> {
     let mut hits: Vec<Hit> = Vec::new();
     for (c, &g) in candidates.iter().zip(granularities) {
         let list = if dense { &c.dense } else { &c.lexical };

@@ -10,8 +10,8 @@ mod fusion;
 mod hybrid;
 mod query;
 
-pub use candidates::{Candidates, gather};
+pub use candidates::{CandidateQuery, Candidates, gather};
 pub use error::{Result, RetrievalError};
 pub use fusion::{FusionInput, reciprocal_rank_fusion};
-pub use hybrid::{Retriever, RetrievalConfig};
+pub use hybrid::{RetrievalConfig, Retriever};
 pub use query::{Fusion, Hit, SearchParams, SignalScores};

@@ -97,14 +97,17 @@ impl Config {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(file) = file {
             if !file.is_file() {
-                return Err(ConfigError::Invalid(format!("config file {} not found", file.display())));
+                return Err(ConfigError::Invalid(format!(
+                    "config file {} not found",
+                    file.display()
+                )));
             }
             figment = figment.merge(Toml::file(file));
         }
-        if let Ok(path) = std::env::var("ORT_DYLIB_PATH") {
-            if !path.is_empty() {
-                figment = figment.merge(Serialized::default("embedding.ort_library", path));
-            }
+        if let Ok(path) = std::env::var("ORT_DYLIB_PATH")
+            && !path.is_empty()
+        {
+            figment = figment.merge(Serialized::default("embedding.ort_library", path));
         }
         figment = figment.merge(Env::prefixed("MNEMO__").split("__"));
         let config: Config = figment.extract().map_err(Box::new)?;
@@ -148,9 +151,13 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail fixes the closure's error type.
     fn files_and_environment_override_defaults_and_unknown_keys_fail() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("mnemo.toml", "[server]\nbind = \"127.0.0.1:9000\"\n[build]\nkeywords = 5\n")?;
+            jail.create_file(
+                "mnemo.toml",
+                "[server]\nbind = \"127.0.0.1:9000\"\n[build]\nkeywords = 5\n",
+            )?;
             jail.set_env("MNEMO__RETRIEVAL__CANDIDATES", "77");
             let config = Config::load(Some(Path::new("mnemo.toml"))).map_err(|e| e.to_string())?;
             assert_eq!(config.server.bind.port(), 9000);
@@ -159,7 +166,9 @@ mod tests {
             assert_eq!(config.limits, Limits::default());
 
             jail.create_file("bad.toml", "[server]\nbnd = \"x\"\n")?;
-            let err = Config::load(Some(Path::new("bad.toml"))).err().map(|e| e.to_string());
+            let err = Config::load(Some(Path::new("bad.toml")))
+                .err()
+                .map(|e| e.to_string());
             assert!(err.is_some_and(|e| e.contains("bnd")));
 
             jail.set_env("MNEMO__WORKER__MAX_BATCH_SESSIONS", "0");

@@ -1,1 +1,173 @@
-//! placeholder
+//! Shared helpers of the end-to-end tests: the real embedding model (loaded once per test
+//! binary), engines on temporary data directories, HTTP calls through the real router, and
+//! the LoCoMo-form fixture.
+
+// Test support: a failed set-up should stop the test loudly.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use memory::embed::{Embedder, EmbedderConfig, FastEmbedder};
+use serde_json::Value;
+use server::import::locomo::{self, LocomoConversation};
+use server::{Config, Engine};
+use tower::ServiceExt;
+
+/// Where `scripts/setup` put the model and ONNX Runtime.
+pub fn deps_dir() -> PathBuf {
+    std::env::var_os("MNEMO_DEPS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.deps"))
+}
+
+/// The embedding configuration pointing at the installed model, if it is installed.
+pub fn embedder_config() -> Option<EmbedderConfig> {
+    let deps = deps_dir();
+    let config = EmbedderConfig {
+        model_dir: deps.join("models/all-minilm-l6-v2"),
+        ort_library: deps.join("onnxruntime/libonnxruntime.so"),
+        ..EmbedderConfig::default()
+    };
+    (config.model_dir.join("model.onnx").is_file() && config.ort_library.is_file())
+        .then_some(config)
+}
+
+/// The real model, loaded once per test binary; `None` (with a skip line) when not installed.
+pub fn embedder() -> Option<Arc<dyn Embedder>> {
+    static MODEL: OnceLock<Option<Arc<dyn Embedder>>> = OnceLock::new();
+    let model = MODEL.get_or_init(|| {
+        let config = embedder_config()?;
+        let model = FastEmbedder::open(&config).expect("the installed model loads");
+        Some(Arc::new(model) as Arc<dyn Embedder>)
+    });
+    if model.is_none() {
+        eprintln!(
+            "SKIP: embedding model not installed in {} (run scripts/setup)",
+            deps_dir().display()
+        );
+    }
+    model.clone()
+}
+
+/// A configuration for a data directory, with the installed model.
+pub fn config(dir: &Path) -> Config {
+    let mut config = Config::default();
+    config.storage.data_dir = dir.to_path_buf();
+    if let Some(embedding) = embedder_config() {
+        config.embedding = embedding;
+    }
+    config
+}
+
+/// Opens an engine on `config` with the shared model. Blocking.
+pub fn open_engine(config: Config, model: &Arc<dyn Embedder>) -> Engine {
+    Engine::open_with(config, Arc::clone(model), Arc::clone(model)).expect("the engine opens")
+}
+
+/// Calls the router as a client would, returning the status and the JSON body.
+pub async fn call(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    body: Option<&Value>,
+) -> (StatusCode, Value) {
+    let mut request = Request::builder().method(method).uri(uri);
+    let body = match body {
+        Some(v) => {
+            request = request.header("content-type", "application/json");
+            Body::from(v.to_string())
+        }
+        None => Body::empty(),
+    };
+    call_raw(app, request.body(body).expect("a valid request")).await
+}
+
+/// Sends a prepared request through the router.
+pub async fn call_raw(app: &Router, request: Request<Body>) -> (StatusCode, Value) {
+    let response = app
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("the router answers");
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("a body")
+        .to_bytes();
+    let value = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    };
+    (status, value)
+}
+
+/// The LoCoMo-form fixture written for these tests.
+pub fn fixture_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mini_locomo.json")
+}
+
+/// The fixture's conversations.
+pub fn fixture() -> Vec<LocomoConversation> {
+    let bytes = std::fs::read(fixture_path()).expect("the fixture exists");
+    locomo::parse(&bytes).expect("the fixture parses")
+}
+
+/// The JSON body of a fixture session, as a client would POST it.
+pub fn session_body(conversation: &LocomoConversation, index: usize) -> Value {
+    let s = &conversation.sessions[index];
+    let turns: Vec<Value> = s
+        .turns
+        .iter()
+        .map(|t| {
+            serde_json::json!({
+                "speaker": t.speaker,
+                "role": "user",
+                "text": t.text,
+                "external_id": t.external_id,
+                "caption": t.caption,
+                "metadata": t.metadata,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "session_id": s.session_id.as_str(),
+        "started_at": s.started_at.to_rfc3339(),
+        "title": s.title,
+        "turns": turns,
+    })
+}
+
+/// POSTs every session of a fixture conversation and waits for their units.
+pub async fn ingest_conversation(app: &Router, conversation: &LocomoConversation) {
+    for i in 0..conversation.sessions.len() {
+        let uri = format!("/v1/users/{}/sessions", conversation.sample_id);
+        let (status, body) = call(
+            app,
+            Method::POST,
+            &uri,
+            Some(&session_body(conversation, i)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(body["status"], "ready", "{body}");
+    }
+}
+
+/// The external ids a search result covers.
+pub fn external_ids(result: &Value) -> Vec<String> {
+    result["turns"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["external_id"].as_str().map(str::to_owned))
+        .collect()
+}

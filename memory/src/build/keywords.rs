@@ -130,7 +130,10 @@ pub fn extractive_keywords(
     if chosen.is_empty() {
         return None;
     }
-    let mut positions: Vec<u32> = chosen.iter().flat_map(|p| p.turn_positions.clone()).collect();
+    let mut positions: Vec<u32> = chosen
+        .iter()
+        .flat_map(|p| p.turn_positions.clone())
+        .collect();
     positions.sort_unstable();
     positions.dedup();
     let list: Vec<String> = chosen.iter().map(|p| p.text()).collect();
@@ -153,6 +156,7 @@ mod tests {
     fn session(texts: &[&str]) -> BuildInput {
         BuildInput {
             session_key: SessionKey(1),
+            status: crate::SessionStatus::Pending,
             user_id: UserId::new("u").unwrap(),
             session_id: SessionId::new("s").unwrap(),
             started_at: Timestamp(0),
@@ -176,9 +180,14 @@ mod tests {
 
     #[test]
     fn phrases_split_on_stop_words_and_punctuation() {
-        let input = session(&["I adopted a rescue dog named Biscuit, and pottery class was fun.", "Pottery class again!"]);
-        let phrases: Vec<(String, usize, Vec<u32>)> =
-            key_phrases(&input).into_iter().map(|p| (p.text(), p.count, p.turn_positions)).collect();
+        let input = session(&[
+            "I adopted a rescue dog named Biscuit, and pottery class was fun.",
+            "Pottery class again!",
+        ]);
+        let phrases: Vec<(String, usize, Vec<u32>)> = key_phrases(&input)
+            .into_iter()
+            .map(|p| (p.text(), p.count, p.turn_positions))
+            .collect();
         assert_eq!(
             phrases,
             vec![
@@ -200,7 +209,10 @@ mod tests {
         let phrases = key_phrases(&input);
         // "work" appears in every one of the user's 10 other sessions; "pottery" in none.
         let df: HashMap<String, u64> = [("work".to_owned(), 10)].into_iter().collect();
-        let config = BuildConfig { keywords: 2, ..BuildConfig::default() };
+        let config = BuildConfig {
+            keywords: 2,
+            ..BuildConfig::default()
+        };
         let unit = extractive_keywords(&input, &phrases, &df, 10, &config).unwrap();
         assert_eq!(unit.granularity, Granularity::Keywords);
         assert!(unit.text.starts_with("Topics: pottery"), "{}", unit.text);
@@ -208,6 +220,15 @@ mod tests {
         let terms = phrase_terms(&phrases);
         assert!(terms.windows(2).all(|w| w[0] < w[1]));
         assert!(terms.contains(&"kiln".to_owned()) && !terms.contains(&"my".to_owned()));
-        assert!(extractive_keywords(&session(&["ok, yeah."]), &key_phrases(&session(&["ok, yeah."])), &df, 0, &config).is_none());
+        assert!(
+            extractive_keywords(
+                &session(&["ok, yeah."]),
+                &key_phrases(&session(&["ok, yeah."])),
+                &df,
+                0,
+                &config
+            )
+            .is_none()
+        );
     }
 }

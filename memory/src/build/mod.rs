@@ -107,6 +107,7 @@ mod tests {
         let names = ["Ann", "Bo", "Cy"];
         BuildInput {
             session_key: SessionKey(1),
+            status: crate::SessionStatus::Pending,
             user_id: UserId::new("u").unwrap(),
             session_id: SessionId::new("s").unwrap(),
             started_at: Timestamp(1_000),

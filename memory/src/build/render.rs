@@ -8,7 +8,12 @@ use crate::TurnRecord;
 /// and both the embedding and BM25 match them only if the unit's text carries them.
 pub fn render_turn(turn: &TurnRecord) -> String {
     let mut out = format!("{}: {}", turn.speaker.trim(), turn.text.trim());
-    if let Some(caption) = turn.caption.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+    if let Some(caption) = turn
+        .caption
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
         out.push_str(" [shared an image: ");
         out.push_str(caption);
         out.push(']');
@@ -67,6 +72,9 @@ mod tests {
         let t = |s| turn(s, "x", None);
         assert_eq!(participants(&[t("Ann")]), "Ann");
         assert_eq!(participants(&[t("Ann"), t("Bo"), t("Ann")]), "Ann and Bo");
-        assert_eq!(participants(&[t("Ann"), t("Bo"), t("Cy")]), "Ann, Bo and Cy");
+        assert_eq!(
+            participants(&[t("Ann"), t("Bo"), t("Cy")]),
+            "Ann, Bo and Cy"
+        );
     }
 }

@@ -8,7 +8,12 @@ const SPECIAL_TOKENS: usize = 2;
 /// Splits turns into rounds: the opening speaker's consecutive turns followed by the next
 /// speaker's consecutive turns, at most `max_turns` turns and (unless a single turn is longer)
 /// `max_tokens` tokens each. Every turn lands in exactly one round.
-pub fn rounds(speakers: &[&str], tokens: &[usize], max_turns: usize, max_tokens: usize) -> Vec<Range<usize>> {
+pub fn rounds(
+    speakers: &[&str],
+    tokens: &[usize],
+    max_turns: usize,
+    max_tokens: usize,
+) -> Vec<Range<usize>> {
     let max_turns = max_turns.max(1);
     let budget = max_tokens.saturating_sub(SPECIAL_TOKENS).max(1);
     let mut out = Vec::new();
@@ -65,7 +70,11 @@ mod tests {
 
     fn check_rounds(speakers: &str, tokens: &[usize], max_turns: usize, expected: &[Range<usize>]) {
         let speakers: Vec<&str> = speakers.split(' ').collect();
-        assert_eq!(rounds(&speakers, tokens, max_turns, 100), expected, "{speakers:?}");
+        assert_eq!(
+            rounds(&speakers, tokens, max_turns, 100),
+            expected,
+            "{speakers:?}"
+        );
     }
 
     #[test]
@@ -74,7 +83,7 @@ mod tests {
         check_rounds("A A B B B A", &[1; 6], 4, &[0..4, 4..6]);
         check_rounds("A A B B B A", &[1; 6], 6, &[0..5, 5..6]);
         check_rounds("A B C A", &[1; 4], 4, &[0..2, 2..4]);
-        check_rounds("A", &[1], 4, &[0..1]);
+        check_rounds("A", &[1], 4, std::slice::from_ref(&(0..1)));
         check_rounds("A B A B", &[1; 4], 1, &[0..1, 1..2, 2..3, 3..4]);
         // Token budget: 100 - 2 special tokens.
         check_rounds("A B A B", &[60, 60, 10, 10], 4, &[0..1, 1..3, 3..4]);
@@ -84,7 +93,10 @@ mod tests {
     #[test]
     fn chunks_fill_the_budget() {
         assert_eq!(session_chunks(&[10, 10, 10], 100), vec![0..3]);
-        assert_eq!(session_chunks(&[50, 40, 20, 90], 100), vec![0..2, 2..3, 3..4]);
+        assert_eq!(
+            session_chunks(&[50, 40, 20, 90], 100),
+            vec![0..2, 2..3, 3..4]
+        );
         assert_eq!(session_chunks(&[300, 10], 100), vec![0..1, 1..2]);
         assert_eq!(session_chunks(&[], 100), Vec::<Range<usize>>::new());
     }

@@ -75,7 +75,11 @@ pub fn extractive_summary(
     Some(UnitDraft {
         granularity: Granularity::Summary,
         ordinal: 0,
-        text: format!("Conversation between {}.\n{}", participants(&input.turns), body.join("\n")),
+        text: format!(
+            "Conversation between {}.\n{}",
+            participants(&input.turns),
+            body.join("\n")
+        ),
         event_time: input.started_at,
         turn_positions: chosen.iter().map(|&i| input.turns[i].position).collect(),
         producer: Producer::Extractive,
@@ -107,6 +111,7 @@ mod tests {
         let rendered = turns.iter().map(super::super::render_turn).collect();
         let input = BuildInput {
             session_key: SessionKey(1),
+            status: crate::SessionStatus::Pending,
             user_id: UserId::new("u").unwrap(),
             session_id: SessionId::new("s").unwrap(),
             started_at: Timestamp(5),
@@ -126,15 +131,27 @@ mod tests {
             vec![0.0, 1.0, 0.0],
             vec![0.0, 1.0, 0.0],
             vec![0.0, 0.0, 1.0],
-            vec![0.7071, 0.7071, 0.0],
+            vec![
+                std::f32::consts::FRAC_1_SQRT_2,
+                std::f32::consts::FRAC_1_SQRT_2,
+                0.0,
+            ],
             vec![0.0, 0.0, 1.0],
         ];
         let refs: Vec<&[f32]> = v.iter().map(Vec::as_slice).collect();
-        let config = BuildConfig { summary_max_turns: 2, summary_turn_words: 6, ..BuildConfig::default() };
+        let config = BuildConfig {
+            summary_max_turns: 2,
+            summary_turn_words: 6,
+            ..BuildConfig::default()
+        };
         let unit = extractive_summary(&input, &rendered, &refs, &config).unwrap();
         assert_eq!(unit.granularity, Granularity::Summary);
         assert_eq!(unit.turn_positions, vec![0, 2]);
-        assert!(unit.text.starts_with("Conversation between Ann and Bo.\nAnn: we spent the whole weekend ..."));
+        assert!(
+            unit.text.starts_with(
+                "Conversation between Ann and Bo.\nAnn: we spent the whole weekend ..."
+            )
+        );
         assert!(extractive_summary(&input, &[], &[], &config).is_none());
     }
 }

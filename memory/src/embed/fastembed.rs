@@ -21,8 +21,12 @@ pub struct EmbedderConfig {
     pub model_dir: PathBuf,
     /// The ONNX Runtime shared library (`libonnxruntime.so.*`).
     pub ort_library: PathBuf,
-    /// Texts per inference call.
+    /// The most texts in one inference call.
     pub batch_size: usize,
+    /// The most padded tokens (texts times the longest text's tokens) in one inference call.
+    /// Batches of similar lengths waste no compute on padding; this budget keeps long texts in
+    /// small batches and lets short ones share large batches.
+    pub batch_tokens: usize,
     /// ONNX Runtime intra-op threads.
     pub threads: usize,
     /// The model's input limit in tokens (all-MiniLM-L6-v2 was trained on 256).
@@ -36,7 +40,8 @@ impl Default for EmbedderConfig {
         Self {
             model_dir: PathBuf::from(".deps/models/all-minilm-l6-v2"),
             ort_library: PathBuf::from(".deps/onnxruntime/libonnxruntime.so"),
-            batch_size: 32,
+            batch_size: 64,
+            batch_tokens: 1024,
             threads: 2,
             max_tokens: 256,
             dim: 384,
@@ -91,7 +96,9 @@ pub struct FastEmbedder {
 
 impl std::fmt::Debug for FastEmbedder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FastEmbedder").field("config", &self.config).finish()
+        f.debug_struct("FastEmbedder")
+            .field("config", &self.config)
+            .finish()
     }
 }
 
@@ -112,7 +119,8 @@ impl FastEmbedder {
             special_tokens_map_file: next(),
             tokenizer_config_file: next(),
         };
-        let model = UserDefinedEmbeddingModel::new(onnx, tokenizer_files).with_pooling(Pooling::Mean);
+        let model =
+            UserDefinedEmbeddingModel::new(onnx, tokenizer_files).with_pooling(Pooling::Mean);
         let options = InitOptionsUserDefined::new()
             .with_max_length(config.max_tokens)
             .with_intra_threads(config.threads.max(1))
@@ -176,17 +184,33 @@ impl Embedder for FastEmbedder {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        // A batch is padded to its longest text, so batching texts of similar length wastes
-        // the least compute: embed in order of length and put the vectors back in input order.
+        // A batch is padded to its longest text, so texts are embedded longest first and a batch
+        // closes when its padded size would pass the token budget; vectors go back in input order.
+        let lengths = self.token_counts(texts)?;
         let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(texts[i].len()));
-        let sorted: Vec<&str> = order.iter().map(|&i| texts[i]).collect();
-        let vectors = self
-            .lock()?
-            .embed(&sorted, Some(self.config.batch_size.max(1)))
-            .map_err(|e| MemoryError::Embedding {
-                reason: e.to_string(),
-            })?;
+        order.sort_by_key(|&i| std::cmp::Reverse(lengths[i]));
+        let max_texts = self.config.batch_size.max(1);
+        let mut vectors: Vec<Vec<f32>> = Vec::with_capacity(texts.len());
+        let mut model = self.lock()?;
+        let mut start = 0;
+        while start < order.len() {
+            // Model input adds two special tokens and is cut at the model's limit.
+            let longest = (lengths[order[start]] + 2)
+                .min(self.config.max_tokens)
+                .max(1);
+            let fit = (self.config.batch_tokens / longest).clamp(1, max_texts);
+            let end = (start + fit).min(order.len());
+            let batch: Vec<&str> = order[start..end].iter().map(|&i| texts[i]).collect();
+            let embedded =
+                model
+                    .embed(&batch, Some(batch.len()))
+                    .map_err(|e| MemoryError::Embedding {
+                        reason: e.to_string(),
+                    })?;
+            vectors.extend(embedded);
+            start = end;
+        }
+        drop(model);
         let mut out = vec![Vec::new(); texts.len()];
         for (mut v, &i) in vectors.into_iter().zip(&order) {
             normalise(&mut v);

@@ -38,7 +38,11 @@ pub trait TextIndex: Send + Sync {
     fn applied_seq(&self) -> Result<Option<i64>>;
 
     /// The best units by BM25, per granularity in the order asked, best first.
-    fn search(&self, user: &UserId, query: &TextQuery<'_>) -> Result<Vec<(Granularity, Vec<ScoredUnit>)>>;
+    fn search(
+        &self,
+        user: &UserId,
+        query: &TextQuery<'_>,
+    ) -> Result<Vec<(Granularity, Vec<ScoredUnit>)>>;
 
     /// Committed documents in all.
     fn doc_count(&self) -> Result<u64>;

@@ -38,7 +38,10 @@ fn schema() -> (Schema, Fields) {
             .set_index_option(IndexRecordOption::WithFreqs),
     );
     let fields = Fields {
-        unit_id: builder.add_u64_field("unit_id", NumericOptions::default().set_indexed().set_fast()),
+        unit_id: builder.add_u64_field(
+            "unit_id",
+            NumericOptions::default().set_indexed().set_fast(),
+        ),
         session: builder.add_u64_field("session", NumericOptions::default().set_indexed()),
         user: builder.add_text_field("user", STRING),
         granularity: builder.add_text_field("granularity", STRING),
@@ -58,8 +61,12 @@ fn open_or_recreate(dir: &Path, schema: &Schema) -> Result<Index> {
     if dir.join("meta.json").exists() {
         match Index::open_in_dir(dir) {
             Ok(index) if index.schema() == *schema => return Ok(index),
-            Ok(_) => warn!(path = %dir.display(), "full-text index has another schema; rebuilding it"),
-            Err(error) => warn!(path = %dir.display(), %error, "full-text index unreadable; rebuilding it"),
+            Ok(_) => {
+                warn!(path = %dir.display(), "full-text index has another schema; rebuilding it")
+            }
+            Err(error) => {
+                warn!(path = %dir.display(), %error, "full-text index unreadable; rebuilding it")
+            }
         }
         std::fs::remove_dir_all(dir).map_err(io)?;
     }
@@ -86,13 +93,18 @@ impl TantivyIndex {
     pub fn open(dir: &Path) -> Result<Self> {
         let (schema, fields) = schema();
         let index = open_or_recreate(dir, &schema)?;
-        let writer = index.writer_with_num_threads(1, WRITER_MEMORY).map_err(|e| match e {
-            TantivyError::LockFailure(LockError::LockBusy, _) => MemoryError::DataDirLocked {
-                path: dir.display().to_string(),
-            },
-            other => other.into(),
-        })?;
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let writer = index
+            .writer_with_num_threads(1, WRITER_MEMORY)
+            .map_err(|e| match e {
+                TantivyError::LockFailure(LockError::LockBusy, _) => MemoryError::DataDirLocked {
+                    path: dir.display().to_string(),
+                },
+                other => other.into(),
+            })?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
         Ok(Self {
             index,
             writer: Mutex::new(writer),
@@ -169,18 +181,27 @@ impl TextIndex for TantivyIndex {
         Ok(payload.and_then(|p| p.parse().ok()))
     }
 
-    fn search(&self, user: &UserId, query: &TextQuery<'_>) -> Result<Vec<(Granularity, Vec<ScoredUnit>)>> {
+    fn search(
+        &self,
+        user: &UserId,
+        query: &TextQuery<'_>,
+    ) -> Result<Vec<(Granularity, Vec<ScoredUnit>)>> {
         let f = self.fields;
         let terms = self.terms(query.text)?;
         let mut out = Vec::with_capacity(query.granularities.len());
         if terms.is_empty() || query.k == 0 {
-            return Ok(query.granularities.iter().map(|&g| (g, Vec::new())).collect());
+            return Ok(query
+                .granularities
+                .iter()
+                .map(|&g| (g, Vec::new()))
+                .collect());
         }
         let text: Box<dyn Query> = Box::new(BooleanQuery::new(
             terms
                 .into_iter()
                 .map(|t| {
-                    let q: Box<dyn Query> = Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs));
+                    let q: Box<dyn Query> =
+                        Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs));
                     (Occur::Should, q)
                 })
                 .collect(),
@@ -190,7 +211,10 @@ impl TextIndex for TantivyIndex {
         for &g in query.granularities {
             let mut clauses = vec![
                 (Occur::Must, text.box_clone()),
-                filter(Box::new(TermQuery::new(user_term.clone(), IndexRecordOption::Basic))),
+                filter(Box::new(TermQuery::new(
+                    user_term.clone(),
+                    IndexRecordOption::Basic,
+                ))),
                 filter(Box::new(TermQuery::new(
                     Term::from_field_text(f.granularity, g.as_str()),
                     IndexRecordOption::Basic,
@@ -213,7 +237,10 @@ impl TextIndex for TantivyIndex {
             )?;
             let mut hits = Vec::with_capacity(top.len());
             for (score, address) in top {
-                let ids = searcher.segment_reader(address.segment_ord).fast_fields().u64("unit_id")?;
+                let ids = searcher
+                    .segment_reader(address.segment_ord)
+                    .fast_fields()
+                    .u64("unit_id")?;
                 if let Some(id) = ids.first(address.doc_id) {
                     hits.push(ScoredUnit {
                         unit_id: UnitId(id as i64),

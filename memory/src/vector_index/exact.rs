@@ -86,7 +86,10 @@ impl VectorIndex for ExactIndex {
             let p = partitions.entry(entry.granularity).or_default();
             // Ids grow with every insert, so only an id at or below the newest can be a re-upsert.
             let maybe_present = p.ids.last().is_some_and(|&last| entry.unit_id <= last);
-            if let Some(i) = maybe_present.then(|| p.ids.iter().position(|&id| id == entry.unit_id)).flatten() {
+            if let Some(i) = maybe_present
+                .then(|| p.ids.iter().position(|&id| id == entry.unit_id))
+                .flatten()
+            {
                 p.remove_where(self.dim, |j| j == i);
             }
             p.ids.push(entry.unit_id);
@@ -114,7 +117,11 @@ impl VectorIndex for ExactIndex {
         Ok(removed)
     }
 
-    fn search(&self, user: &UserId, query: &VectorQuery<'_>) -> Result<Vec<(Granularity, Vec<ScoredUnit>)>> {
+    fn search(
+        &self,
+        user: &UserId,
+        query: &VectorQuery<'_>,
+    ) -> Result<Vec<(Granularity, Vec<ScoredUnit>)>> {
         if query.vector.len() != self.dim {
             return Err(MemoryError::DimensionMismatch {
                 expected: self.dim,
@@ -148,14 +155,23 @@ impl VectorIndex for ExactIndex {
         self.users
             .read()
             .ok()
-            .and_then(|u| u.get(user).and_then(|ps| ps.get(&granularity)).map(|p| p.ids.len()))
+            .and_then(|u| {
+                u.get(user)
+                    .and_then(|ps| ps.get(&granularity))
+                    .map(|p| p.ids.len())
+            })
             .unwrap_or(0)
     }
 
     fn len(&self) -> usize {
         self.users
             .read()
-            .map(|u| u.values().flat_map(|ps| ps.values()).map(|p| p.ids.len()).sum())
+            .map(|u| {
+                u.values()
+                    .flat_map(|ps| ps.values())
+                    .map(|p| p.ids.len())
+                    .sum()
+            })
             .unwrap_or(0)
     }
 }
@@ -195,14 +211,18 @@ mod tests {
                 ],
             )
             .unwrap();
-        index.upsert(&bob, vec![entry(5, 12, Granularity::Turn, 100, [1.0, 0.0])]).unwrap();
+        index
+            .upsert(&bob, vec![entry(5, 12, Granularity::Turn, 100, [1.0, 0.0])])
+            .unwrap();
         let query = |time: TimeRange, k: usize| VectorQuery {
             vector: &[1.0, 0.0],
             granularities: &[Granularity::Turn, Granularity::Session],
             time,
             k,
         };
-        let hits = index.search(&ann, &query(TimeRange::default(), 10)).unwrap();
+        let hits = index
+            .search(&ann, &query(TimeRange::default(), 10))
+            .unwrap();
         assert_eq!(ids(&hits, 0), vec![1, 2, 3]);
         assert_eq!(ids(&hits, 1), vec![4]);
         let hits = index.search(&ann, &query(TimeRange::default(), 2)).unwrap();
@@ -211,12 +231,30 @@ mod tests {
             from: Some(Timestamp(150)),
             to: Some(Timestamp(300)),
         };
-        assert_eq!(ids(&index.search(&ann, &query(late, 10)).unwrap(), 0), vec![2]);
+        assert_eq!(
+            ids(&index.search(&ann, &query(late, 10)).unwrap(), 0),
+            vec![2]
+        );
 
         assert_eq!(index.remove_session(&ann, SessionKey(10)).unwrap(), 2);
-        let hits = index.search(&ann, &query(TimeRange::default(), 10)).unwrap();
+        let hits = index
+            .search(&ann, &query(TimeRange::default(), 10))
+            .unwrap();
         assert_eq!(ids(&hits, 0), vec![3]);
         assert_eq!(index.len(), 3);
-        assert!(index.upsert(&ann, vec![entry(6, 1, Granularity::Turn, 0, [1.0, 0.0]), VectorEntry { vector: vec![1.0], ..entry(7, 1, Granularity::Turn, 0, [0.0, 0.0]) }]).is_err());
+        assert!(
+            index
+                .upsert(
+                    &ann,
+                    vec![
+                        entry(6, 1, Granularity::Turn, 0, [1.0, 0.0]),
+                        VectorEntry {
+                            vector: vec![1.0],
+                            ..entry(7, 1, Granularity::Turn, 0, [0.0, 0.0])
+                        }
+                    ]
+                )
+                .is_err()
+        );
     }
 }

@@ -41,7 +41,11 @@ pub trait VectorIndex: Send + Sync {
     fn remove_session(&self, user: &UserId, session: SessionKey) -> Result<usize>;
 
     /// The best units by dot product, per granularity in the order asked, best first.
-    fn search(&self, user: &UserId, query: &VectorQuery<'_>) -> Result<Vec<(Granularity, Vec<ScoredUnit>)>>;
+    fn search(
+        &self,
+        user: &UserId,
+        query: &VectorQuery<'_>,
+    ) -> Result<Vec<(Granularity, Vec<ScoredUnit>)>>;
 
     /// Vectors of a user per granularity.
     fn count(&self, user: &UserId, granularity: Granularity) -> usize;

@@ -143,7 +143,9 @@ pub struct Health {
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| Error::Task { reason: e.to_string() })?
+        .map_err(|e| Error::Task {
+            reason: e.to_string(),
+        })?
 }
 
 impl Engine {
@@ -156,7 +158,11 @@ impl Engine {
     }
 
     /// Like [`Engine::open`] with embedders supplied by the caller (tests share one model).
-    pub fn open_with(config: Config, ingest: Arc<dyn Embedder>, query: Arc<dyn Embedder>) -> Result<Self> {
+    pub fn open_with(
+        config: Config,
+        ingest: Arc<dyn Embedder>,
+        query: Arc<dyn Embedder>,
+    ) -> Result<Self> {
         let dir = &config.storage.data_dir;
         let store = SqliteStore::open(dir)?;
         let text = TantivyIndex::open(&dir.join("text"))?;
@@ -169,13 +175,20 @@ impl Engine {
             build: config.build.clone(),
             metrics: Metrics::default(),
         });
-        let worker = Worker::start(Arc::clone(&shared), ingest, config.worker.max_batch_sessions)?;
+        let worker = Worker::start(
+            Arc::clone(&shared),
+            ingest,
+            config.worker.max_batch_sessions,
+        )?;
         let pending = shared.store.pending_sessions()?;
         if !pending.is_empty() {
             info!(sessions = pending.len(), "resuming sessions left pending");
         }
         for session in pending {
-            worker.submit(Job::Build { session, done: None })?;
+            worker.submit(Job::Build {
+                session,
+                done: None,
+            })?;
         }
         Ok(Self {
             inner: Arc::new(Inner {
@@ -203,20 +216,37 @@ impl Engine {
 
     /// Stores a session durably and queues its build; the returned handle waits for the build.
     /// Sessions submitted one after another are built in that order.
-    pub async fn submit(&self, user: UserId, session: NewSession, actor: &'static str) -> Result<PendingIngest> {
+    pub async fn submit(
+        &self,
+        user: UserId,
+        session: NewSession,
+        actor: &'static str,
+    ) -> Result<PendingIngest> {
         let shared = self.shared();
         let limits = self.inner.config.limits.clone();
         let receipt = blocking(move || {
-            Ok(shared.store.ingest_session(&user, &session, &limits, now(), Actor(actor))?)
+            Ok(shared
+                .store
+                .ingest_session(&user, &session, &limits, now(), Actor(actor))?)
         })
         .await?;
         self.queue_build(receipt)
     }
 
     /// Stores a session durably and has its units built; with `wait`, returns once they are.
-    pub async fn ingest(&self, user: UserId, session: NewSession, wait: bool, actor: &'static str) -> Result<IngestReport> {
+    pub async fn ingest(
+        &self,
+        user: UserId,
+        session: NewSession,
+        wait: bool,
+        actor: &'static str,
+    ) -> Result<IngestReport> {
         let pending = self.submit(user, session, actor).await?;
-        if wait { pending.wait().await } else { pending.report(None).await }
+        if wait {
+            pending.wait().await
+        } else {
+            pending.report(None).await
+        }
     }
 
     /// Appends turns to a stored session and has its units rebuilt.
@@ -231,11 +261,22 @@ impl Engine {
         let shared = self.shared();
         let limits = self.inner.config.limits.clone();
         let receipt = blocking(move || {
-            Ok(shared.store.append_turns(&user, &session_id, &turns, &limits, now(), Actor(actor))?)
+            Ok(shared.store.append_turns(
+                &user,
+                &session_id,
+                &turns,
+                &limits,
+                now(),
+                Actor(actor),
+            )?)
         })
         .await?;
         let pending = self.queue_build(receipt)?;
-        if wait { pending.wait().await } else { pending.report(None).await }
+        if wait {
+            pending.wait().await
+        } else {
+            pending.report(None).await
+        }
     }
 
     fn queue_build(&self, receipt: IngestReceipt) -> Result<PendingIngest> {
@@ -310,13 +351,23 @@ impl Engine {
     }
 
     /// A user's sessions in time order.
-    pub async fn sessions(&self, user: UserId, limit: u32, offset: u32) -> Result<Vec<SessionSummary>> {
+    pub async fn sessions(
+        &self,
+        user: UserId,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<SessionSummary>> {
         let shared = self.shared();
         blocking(move || Ok(shared.store.list_sessions(&user, limit, offset)?)).await
     }
 
     /// Deletes a session with its turns, units, vectors and full-text entries.
-    pub async fn delete_session(&self, user: UserId, session_id: SessionId, actor: &'static str) -> Result<DeleteCounts> {
+    pub async fn delete_session(
+        &self,
+        user: UserId,
+        session_id: SessionId,
+        actor: &'static str,
+    ) -> Result<DeleteCounts> {
         let (done, deleted) = oneshot::channel();
         self.inner.worker.submit(Job::Delete {
             user,

@@ -58,7 +58,13 @@ fn prepare(parts: &Parts<'_>, input: BuildInput) -> Result<Prepared> {
     let rendered: Vec<String> = input.turns.iter().map(render_turn).collect();
     let refs: Vec<&str> = rendered.iter().map(String::as_str).collect();
     let tokens = parts.embedder.token_counts(&refs)?;
-    let drafts = verbatim_units(&input, &rendered, &tokens, parts.embedder.max_tokens(), parts.build);
+    let drafts = verbatim_units(
+        &input,
+        &rendered,
+        &tokens,
+        parts.embedder.max_tokens(),
+        parts.build,
+    );
     let phrases = key_phrases(&input);
     let terms = phrase_terms(&phrases);
     Ok(Prepared {
@@ -84,7 +90,9 @@ fn embed_missing<'t>(
     }
     let started = Instant::now();
     let embedded = parts.embedder.embed(&missing)?;
-    parts.metrics.embedded(missing.len() as u64, started.elapsed());
+    parts
+        .metrics
+        .embedded(missing.len() as u64, started.elapsed());
     vectors.extend(missing.into_iter().map(str::to_owned).zip(embedded));
     Ok(())
 }
@@ -149,15 +157,19 @@ fn store_and_index(
         .drafts
         .into_iter()
         .map(|draft| {
-            let embedding = vectors.get(&draft.text).cloned().ok_or_else(|| Error::Build {
-                reason: "a unit text was not embedded".to_owned(),
-            })?;
+            let embedding = vectors
+                .get(&draft.text)
+                .cloned()
+                .ok_or_else(|| Error::Build {
+                    reason: "a unit text was not embedded".to_owned(),
+                })?;
             Ok(NewUnit { draft, embedding })
         })
         .collect::<Result<_>>()?;
-    let Some(ids) = parts
-        .store
-        .replace_units(key, p.input.turns.len(), &units, &p.terms, now, ACTOR)?
+    let Some(ids) =
+        parts
+            .store
+            .replace_units(key, p.input.turns.len(), &units, &p.terms, now, ACTOR)?
     else {
         return Ok(match parts.store.build_input(key)? {
             None => BuildOutcome::Deleted,
@@ -226,7 +238,9 @@ pub(crate) fn build_sessions(
             Err(e) => warn!(error = %e, "cannot read stored embeddings; embedding again"),
         }
     }
-    let verbatim = prepared.iter().flat_map(|p| p.drafts.iter().map(|d| d.text.as_str()));
+    let verbatim = prepared
+        .iter()
+        .flat_map(|p| p.drafts.iter().map(|d| d.text.as_str()));
     if let Err(e) = embed_missing(parts, verbatim, &mut vectors) {
         return fail_all(parts, outcomes, prepared, &e);
     }
@@ -253,15 +267,17 @@ pub(crate) fn build_sessions(
         let outcome = store_and_index(parts, p, &vectors, now);
         if let Ok(BuildOutcome::Built(counts)) = &outcome {
             built += 1;
-            parts.metrics.built(1, counts.values().sum::<usize>() as u64);
+            parts
+                .metrics
+                .built(1, counts.values().sum::<usize>() as u64);
         }
         outcomes.push((key, outcome));
     }
-    if built > 0 {
-        if let Err(e) = commit_text_index(parts) {
-            // The units are durable; the log replays into the index at the next start.
-            warn!(error = %e, "full-text index commit failed; it catches up at the next start");
-        }
+    if built > 0
+        && let Err(e) = commit_text_index(parts)
+    {
+        // The units are durable; the log replays into the index at the next start.
+        warn!(error = %e, "full-text index commit failed; it catches up at the next start");
     }
     let failures = outcomes.iter().filter(|(_, o)| o.is_err()).count();
     parts.metrics.failed(failures as u64);

@@ -33,13 +33,20 @@ fn upsert_vectors(vectors: &dyn VectorIndex, units: &[IndexedUnit]) -> Result<()
 
 /// Loads every stored vector and makes the full-text index match the store.
 #[instrument(skip_all)]
-pub(crate) fn load_indexes(store: &SqliteStore, vectors: &dyn VectorIndex, text: &dyn TextIndex) -> Result<()> {
+pub(crate) fn load_indexes(
+    store: &SqliteStore,
+    vectors: &dyn VectorIndex,
+    text: &dyn TextIndex,
+) -> Result<()> {
     let head = store.index_log_head()?;
     let applied = text.applied_seq()?;
     let rebuild = match applied {
         None => true,
         Some(seq) if seq > head => {
-            warn!(applied = seq, head, "full-text index is ahead of the store; rebuilding it");
+            warn!(
+                applied = seq,
+                head, "full-text index is ahead of the store; rebuilding it"
+            );
             true
         }
         Some(_) => false,
@@ -69,7 +76,11 @@ pub(crate) fn load_indexes(store: &SqliteStore, vectors: &dyn VectorIndex, text:
         text.commit(head)?;
     }
     store.truncate_index_log(head)?;
-    info!(units = loaded, rebuilt_text_index = rebuild, "indexes loaded");
+    info!(
+        units = loaded,
+        rebuilt_text_index = rebuild,
+        "indexes loaded"
+    );
     Ok(())
 }
 

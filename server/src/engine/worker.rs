@@ -48,7 +48,11 @@ pub(crate) struct Worker {
 
 impl Worker {
     /// Starts the worker thread.
-    pub(crate) fn start(shared: Arc<Shared>, embedder: Arc<dyn Embedder>, max_batch: usize) -> Result<Self> {
+    pub(crate) fn start(
+        shared: Arc<Shared>,
+        embedder: Arc<dyn Embedder>,
+        max_batch: usize,
+    ) -> Result<Self> {
         let (tx, rx) = mpsc::unbounded_channel();
         let stopping = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stopping);
@@ -76,10 +80,10 @@ impl Worker {
         self.stopping.store(true, Ordering::SeqCst);
         let _ = self.tx.send(Job::Stop);
         let thread = self.thread.lock().ok().and_then(|mut t| t.take());
-        if let Some(thread) = thread {
-            if thread.join().is_err() {
-                error!("the worker thread panicked");
-            }
+        if let Some(thread) = thread
+            && thread.join().is_err()
+        {
+            error!("the worker thread panicked");
         }
     }
 }
@@ -173,14 +177,19 @@ fn build_batch(parts: &Parts<'_>, batch: Vec<(SessionKey, Waiter)>) {
         }
     }
     for key in todo {
-        warn!(session = key.0, "session kept changing while it was built; it stays pending");
+        warn!(
+            session = key.0,
+            "session kept changing while it was built; it stays pending"
+        );
         results.insert(key, Ok(BuildOutcome::Stale));
     }
     for (key, waiter) in batch {
         let Some(waiter) = waiter else { continue };
         let result = match results.get(&key) {
             Some(Ok(outcome)) => Ok(outcome.clone()),
-            Some(Err(e)) => Err(Error::Build { reason: e.to_string() }),
+            Some(Err(e)) => Err(Error::Build {
+                reason: e.to_string(),
+            }),
             None => Err(Error::Build {
                 reason: "the session was not built".to_owned(),
             }),
@@ -189,8 +198,15 @@ fn build_batch(parts: &Parts<'_>, batch: Vec<(SessionKey, Waiter)>) {
     }
 }
 
-fn delete(parts: &Parts<'_>, user: &UserId, session_id: &SessionId, actor: &'static str) -> Result<DeleteCounts> {
-    let (key, counts) = parts.store.delete_session(user, session_id, now(), Actor(actor))?;
+fn delete(
+    parts: &Parts<'_>,
+    user: &UserId,
+    session_id: &SessionId,
+    actor: &'static str,
+) -> Result<DeleteCounts> {
+    let (key, counts) = parts
+        .store
+        .delete_session(user, session_id, now(), Actor(actor))?;
     parts.vectors.remove_session(user, key)?;
     parts.text.delete_session(key)?;
     if let Err(e) = commit_text_index(parts) {

@@ -17,7 +17,12 @@ use super::error::ApiError;
 pub(crate) struct Json<T>(pub(crate) T);
 
 fn is_json(content_type: &str) -> bool {
-    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     mime == "application/json" || mime.ends_with("+json")
 }
 
@@ -132,18 +137,26 @@ mod tests {
     }
 
     fn check(body: &str, code: Option<&str>) {
-        let got = parse_json::<Body>(body.as_bytes()).err().map(|e| e.code_for_test());
+        let got = parse_json::<Body>(body.as_bytes())
+            .err()
+            .map(|e| e.code_for_test());
         assert_eq!(got, code, "{body}");
     }
 
     #[test]
     fn body_errors_get_stable_codes() {
         check(r#"{"name": "a", "items": [{"n": 1}]}"#, None);
-        check(r#"{"name": "a", "items": [{"n": 1}"#, Some("malformed_json"));
+        check(
+            r#"{"name": "a", "items": [{"n": 1}"#,
+            Some("malformed_json"),
+        );
         check("", Some("malformed_json"));
-        check(r#"{"name": "a"} x"#, Some("malformed_json"));
+        check(r#"{"name": "a", "items": []} x"#, Some("malformed_json"));
         check(r#"{"name": "a", "items": [{}]}"#, Some("missing_field"));
-        check(r#"{"name": "a", "items": [], "extra": 1}"#, Some("unknown_field"));
+        check(
+            r#"{"name": "a", "items": [], "extra": 1}"#,
+            Some("unknown_field"),
+        );
         check(r#"{"name": 5, "items": []}"#, Some("invalid_field"));
         assert!(is_json("application/json; charset=utf-8"));
         assert!(!is_json("text/plain"));

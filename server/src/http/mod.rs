@@ -17,7 +17,9 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::routing::{get, post};
 use axum::{BoxError, Json, Router};
 use tower::ServiceBuilder;
-use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::trace::TraceLayer;
 
 use self::error::ApiError;
@@ -40,15 +42,25 @@ struct Counter(std::sync::Arc<AtomicU64>);
 impl MakeRequestId for Counter {
     fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
         let n = self.0.fetch_add(1, Ordering::Relaxed) + 1;
-        HeaderValue::from_str(&n.to_string()).ok().map(RequestId::new)
+        HeaderValue::from_str(&n.to_string())
+            .ok()
+            .map(RequestId::new)
     }
 }
 
 async fn timed_out(error: BoxError) -> ApiError {
     if error.is::<tower::timeout::error::Elapsed>() {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "timeout", "the request took too long")
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "the request took too long",
+        )
     } else {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        )
     }
 }
 
@@ -72,12 +84,18 @@ pub(crate) fn router(engine: Engine) -> Router {
     Router::new()
         .route("/health", get(system::health))
         .route("/v1/users", get(system::users))
-        .route(&format!("{users}/sessions"), post(sessions::create).get(sessions::list))
+        .route(
+            &format!("{users}/sessions"),
+            post(sessions::create).get(sessions::list),
+        )
         .route(
             &format!("{users}/sessions/{{session_id}}"),
             get(sessions::get).delete(sessions::delete),
         )
-        .route(&format!("{users}/sessions/{{session_id}}/turns"), post(sessions::append))
+        .route(
+            &format!("{users}/sessions/{{session_id}}/turns"),
+            post(sessions::append),
+        )
         .route(&format!("{users}/units"), get(units::list))
         .route(&format!("{users}/units/{{unit_id}}"), get(units::get))
         .route(&format!("{users}/search"), post(search::search))

@@ -6,7 +6,9 @@ use memory::SessionStatus;
 use memory::store::IngestOutcome;
 use serde::Deserialize;
 
-use super::dto::{self, AppendIn, DeleteOut, IngestOut, SessionIn, SessionListOut, SessionOut, WaitParam};
+use super::dto::{
+    self, AppendIn, DeleteOut, IngestOut, SessionIn, SessionListOut, SessionOut, WaitParam,
+};
 use super::error::ApiError;
 use super::extract::{Json, Path, Query};
 use super::{ACTOR, Reply, reply};
@@ -42,7 +44,9 @@ pub(super) async fn append(
     Json(body): Json<AppendIn>,
 ) -> Result<Reply<IngestOut>, ApiError> {
     let (user, session) = (dto::user_id(user_id)?, dto::session_id(session_id)?);
-    let report = engine.append(user, session, body.into_turns()?, q.wait, ACTOR).await?;
+    let report = engine
+        .append(user, session, body.into_turns()?, q.wait, ACTOR)
+        .await?;
     Ok(reply(ingest_status(&report), report.into()))
 }
 
@@ -77,9 +81,14 @@ pub(super) async fn list(
     Query(page): Query<Page>,
 ) -> Result<Reply<SessionListOut>, ApiError> {
     if page.limit == 0 || page.limit > 1_000 {
-        return Err(ApiError::bad_request("invalid_query", "limit must be between 1 and 1000"));
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "limit must be between 1 and 1000",
+        ));
     }
-    let sessions = engine.sessions(dto::user_id(user_id)?, page.limit, page.offset).await?;
+    let sessions = engine
+        .sessions(dto::user_id(user_id)?, page.limit, page.offset)
+        .await?;
     Ok(reply(StatusCode::OK, sessions.into()))
 }
 

@@ -41,7 +41,12 @@ pub(super) struct UsersOut {
 
 /// `GET /v1/users`
 pub(super) async fn users(State(engine): State<Engine>) -> Result<Reply<UsersOut>, ApiError> {
-    let users = engine.users().await?.into_iter().map(|u| u.to_string()).collect();
+    let users = engine
+        .users()
+        .await?
+        .into_iter()
+        .map(|u| u.to_string())
+        .collect();
     Ok(reply(StatusCode::OK, UsersOut { users }))
 }
 
@@ -52,5 +57,9 @@ pub(super) async fn not_found() -> ApiError {
 
 /// A route that exists, called with the wrong method.
 pub(super) async fn method_not_allowed() -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this route")
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "method not allowed on this route",
+    )
 }

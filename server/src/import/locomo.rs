@@ -50,8 +50,11 @@ fn text_field(object: &Map<String, Value>, key: &str) -> Option<String> {
 }
 
 fn parse_turn(value: &Value, at: &str) -> Result<NewTurn, LocomoError> {
-    let turn = value.as_object().ok_or_else(|| format_error(at, "a turn is not an object"))?;
-    let speaker = text_field(turn, "speaker").ok_or_else(|| format_error(at, "a turn has no speaker"))?;
+    let turn = value
+        .as_object()
+        .ok_or_else(|| format_error(at, "a turn is not an object"))?;
+    let speaker =
+        text_field(turn, "speaker").ok_or_else(|| format_error(at, "a turn has no speaker"))?;
     let text = text_field(turn, "text").ok_or_else(|| format_error(at, "a turn has no text"))?;
     let mut metadata = Map::new();
     for key in ["img_url", "query", "re-download"] {
@@ -97,15 +100,23 @@ fn parse_conversation(item: &Value, index: usize) -> Result<LocomoConversation, 
     for n in numbers {
         let at = format!("{sample_id} session_{n}");
         let date_key = format!("session_{n}_date_time");
-        let date = text_field(conversation, &date_key).ok_or_else(|| format_error(&at, "no date"))?;
-        let started_at = parse_date(&date).ok_or_else(|| format_error(&at, format!("unreadable date {date:?}")))?;
+        let date =
+            text_field(conversation, &date_key).ok_or_else(|| format_error(&at, "no date"))?;
+        let started_at = parse_date(&date)
+            .ok_or_else(|| format_error(&at, format!("unreadable date {date:?}")))?;
         let turns = conversation
             .get(&format!("session_{n}"))
             .and_then(Value::as_array)
-            .map(|turns| turns.iter().map(|t| parse_turn(t, &at)).collect::<Result<Vec<_>, _>>())
+            .map(|turns| {
+                turns
+                    .iter()
+                    .map(|t| parse_turn(t, &at))
+                    .collect::<Result<Vec<_>, _>>()
+            })
             .transpose()?
             .unwrap_or_default();
-        let session_id = SessionId::new(format!("session_{n}")).map_err(|e| format_error(&at, e.to_string()))?;
+        let session_id =
+            SessionId::new(format!("session_{n}")).map_err(|e| format_error(&at, e.to_string()))?;
         sessions.push(NewSession {
             session_id,
             started_at,
@@ -126,7 +137,11 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<LocomoConversation>, LocomoError> {
     let items = value
         .as_array()
         .ok_or_else(|| format_error("top level", "expected an array of conversations"))?;
-    items.iter().enumerate().map(|(i, item)| parse_conversation(item, i)).collect()
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| parse_conversation(item, i))
+        .collect()
 }
 
 #[cfg(test)]
@@ -134,14 +149,21 @@ mod tests {
     use super::*;
 
     fn check_date(value: &str, expected: Option<&str>) {
-        assert_eq!(parse_date(value).map(Timestamp::to_rfc3339).as_deref(), expected, "{value}");
+        assert_eq!(
+            parse_date(value).map(Timestamp::to_rfc3339).as_deref(),
+            expected,
+            "{value}"
+        );
     }
 
     #[test]
     fn locomo_dates_parse() {
         check_date("1:56 pm on 8 May, 2023", Some("2023-05-08T13:56:00Z"));
         check_date("10:37 am on 27 June, 2023", Some("2023-06-27T10:37:00Z"));
-        check_date("12:09 am on 13 September, 2023", Some("2023-09-13T00:09:00Z"));
+        check_date(
+            "12:09 am on 13 September, 2023",
+            Some("2023-09-13T00:09:00Z"),
+        );
         check_date("8 May 2023", None);
     }
 
@@ -165,7 +187,10 @@ mod tests {
         let t = &c.sessions[0].turns[1];
         assert_eq!(t.external_id.as_deref(), Some("D1:2"));
         assert_eq!(t.caption.as_deref(), Some("a dog"));
-        assert_eq!(c.sessions[1].started_at.to_rfc3339(), "2023-05-02T09:00:00Z");
+        assert_eq!(
+            c.sessions[1].started_at.to_rfc3339(),
+            "2023-05-02T09:00:00Z"
+        );
         assert!(parse(b"{}").is_err());
     }
 }

@@ -41,10 +41,15 @@ impl SqliteStore {
     /// Log entries after `seq`, oldest first.
     pub fn index_log_since(&self, seq: i64) -> Result<Vec<(i64, IndexOp)>> {
         self.read(|conn| {
-            let mut stmt =
-                conn.prepare_cached("SELECT seq, op, target FROM index_log WHERE seq > ?1 ORDER BY seq")?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT seq, op, target FROM index_log WHERE seq > ?1 ORDER BY seq",
+            )?;
             let rows = stmt.query_map([seq], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
             })?;
             let mut out = Vec::new();
             for row in rows {
@@ -67,7 +72,8 @@ impl SqliteStore {
     /// Forgets log entries up to and including `seq`, once the index has committed them.
     pub fn truncate_index_log(&self, seq: i64) -> Result<()> {
         self.write(|tx| {
-            tx.prepare_cached("DELETE FROM index_log WHERE seq <= ?1")?.execute([seq])?;
+            tx.prepare_cached("DELETE FROM index_log WHERE seq <= ?1")?
+                .execute([seq])?;
             Ok(())
         })
     }

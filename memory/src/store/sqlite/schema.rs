@@ -99,7 +99,8 @@ CREATE INDEX audit_user ON audit_log(user_id, id);
 
 /// Brings the database to the newest schema version.
 pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
-    let current: usize = conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    let current: usize =
+        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
     if current > MIGRATIONS.len() {
         return Err(crate::MemoryError::Corrupt {
             reason: format!(

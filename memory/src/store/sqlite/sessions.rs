@@ -41,11 +41,7 @@ fn find_session(conn: &Connection, user_pk: i64, id: &SessionId) -> Result<Optio
         .optional()?)
 }
 
-fn require_session(
-    conn: &Connection,
-    user: &UserId,
-    id: &SessionId,
-) -> Result<(i64, SessionRow)> {
+fn require_session(conn: &Connection, user: &UserId, id: &SessionId) -> Result<(i64, SessionRow)> {
     let not_found = || MemoryError::SessionNotFound {
         user_id: user.to_string(),
         session_id: id.to_string(),
@@ -87,7 +83,12 @@ fn same_turn(stored: &TurnRecord, sent: &NewTurn) -> bool {
         && stored.metadata == sent.metadata
 }
 
-fn insert_turns(tx: &Transaction<'_>, session: SessionKey, first: usize, turns: &[NewTurn]) -> Result<()> {
+fn insert_turns(
+    tx: &Transaction<'_>,
+    session: SessionKey,
+    first: usize,
+    turns: &[NewTurn],
+) -> Result<()> {
     let mut stmt = tx.prepare_cached(
         "INSERT INTO turns (session_pk, position, speaker, role, text, timestamp, external_id,
                             caption, metadata)
@@ -128,7 +129,10 @@ fn append_after(
     now: Timestamp,
     actor: Actor<'_>,
 ) -> Result<()> {
-    let taken: HashSet<String> = stored.iter().filter_map(|t| t.external_id.clone()).collect();
+    let taken: HashSet<String> = stored
+        .iter()
+        .filter_map(|t| t.external_id.clone())
+        .collect();
     check_turns(new_turns, stored.len(), &taken, limits)?;
     insert_turns(tx, row.key, stored.len(), new_turns)?;
     set_pending(tx, row.key, now)?;
@@ -189,18 +193,43 @@ impl SqliteStore {
                 let conflict = row.started_at != session.started_at
                     || row.title != session.title
                     || stored.len() > session.turns.len()
-                    || !stored.iter().zip(&session.turns).all(|(a, b)| same_turn(a, b));
+                    || !stored
+                        .iter()
+                        .zip(&session.turns)
+                        .all(|(a, b)| same_turn(a, b));
                 if conflict {
                     return Err(MemoryError::SessionConflict {
                         session_id: session.session_id.to_string(),
                     });
                 }
                 if stored.len() == session.turns.len() {
-                    return receipt(tx, row.key, &session.session_id, IngestOutcome::Unchanged, row.status);
+                    return receipt(
+                        tx,
+                        row.key,
+                        &session.session_id,
+                        IngestOutcome::Unchanged,
+                        row.status,
+                    );
                 }
                 let rest = &session.turns[stored.len()..];
-                append_after(tx, user, &session.session_id, &row, &stored, rest, limits, now, actor)?;
-                return receipt(tx, row.key, &session.session_id, IngestOutcome::Appended, SessionStatus::Pending);
+                append_after(
+                    tx,
+                    user,
+                    &session.session_id,
+                    &row,
+                    &stored,
+                    rest,
+                    limits,
+                    now,
+                    actor,
+                )?;
+                return receipt(
+                    tx,
+                    row.key,
+                    &session.session_id,
+                    IngestOutcome::Appended,
+                    SessionStatus::Pending,
+                );
             }
             check_turns(&session.turns, 0, &HashSet::new(), limits)?;
             tx.prepare_cached(
@@ -208,7 +237,13 @@ impl SqliteStore {
                                        updated_at)
                  VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5)",
             )?
-            .execute(params![user_pk, session.session_id.as_str(), session.started_at.0, session.title, now.0])?;
+            .execute(params![
+                user_pk,
+                session.session_id.as_str(),
+                session.started_at.0,
+                session.title,
+                now.0
+            ])?;
             let key = SessionKey(tx.last_insert_rowid());
             insert_turns(tx, key, 0, &session.turns)?;
             audit::record(
@@ -220,9 +255,17 @@ impl SqliteStore {
                 Some(&session.session_id),
                 None,
                 None,
-                Some(json!({ "turn_count": session.turns.len(), "started_at": session.started_at })),
+                Some(
+                    json!({ "turn_count": session.turns.len(), "started_at": session.started_at }),
+                ),
             )?;
-            receipt(tx, key, &session.session_id, IngestOutcome::Created, SessionStatus::Pending)
+            receipt(
+                tx,
+                key,
+                &session.session_id,
+                IngestOutcome::Created,
+                SessionStatus::Pending,
+            )
         })
     }
 
@@ -245,8 +288,16 @@ impl SqliteStore {
         self.write(|tx| {
             let (_, row) = require_session(tx, user, session_id)?;
             let stored = load_turns(tx, row.key)?;
-            append_after(tx, user, session_id, &row, &stored, turns, limits, now, actor)?;
-            receipt(tx, row.key, session_id, IngestOutcome::Appended, SessionStatus::Pending)
+            append_after(
+                tx, user, session_id, &row, &stored, turns, limits, now, actor,
+            )?;
+            receipt(
+                tx,
+                row.key,
+                session_id,
+                IngestOutcome::Appended,
+                SessionStatus::Pending,
+            )
         })
     }
 
@@ -284,8 +335,8 @@ impl SqliteStore {
     /// Sessions whose units are not built yet, oldest first (for recovery after a crash).
     pub fn pending_sessions(&self) -> Result<Vec<SessionKey>> {
         self.read(|conn| {
-            let mut stmt =
-                conn.prepare_cached("SELECT id FROM sessions WHERE status = 'pending' ORDER BY id")?;
+            let mut stmt = conn
+                .prepare_cached("SELECT id FROM sessions WHERE status = 'pending' ORDER BY id")?;
             let rows = stmt.query_map([], |r| r.get(0).map(SessionKey))?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
@@ -313,7 +364,12 @@ impl SqliteStore {
     }
 
     /// A user's sessions in time order, `limit` of them after skipping `offset`.
-    pub fn list_sessions(&self, user: &UserId, limit: u32, offset: u32) -> Result<Vec<SessionSummary>> {
+    pub fn list_sessions(
+        &self,
+        user: &UserId,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<SessionSummary>> {
         self.read(|conn| {
             let user_pk = require_user(conn, user)?;
             let mut stmt = conn.prepare_cached(
@@ -363,14 +419,17 @@ impl SqliteStore {
         self.write(|tx| {
             let (_, row) = require_session(tx, user, session_id)?;
             let count = |sql: &str| -> Result<u64> {
-                Ok(tx.prepare_cached(sql)?.query_row([row.key.0], |r| r.get::<_, i64>(0))? as u64)
+                Ok(tx
+                    .prepare_cached(sql)?
+                    .query_row([row.key.0], |r| r.get::<_, i64>(0))? as u64)
             };
             let counts = DeleteCounts {
                 sessions: 1,
                 turns: count("SELECT COUNT(*) FROM turns WHERE session_pk = ?1")?,
                 units: count("SELECT COUNT(*) FROM units WHERE session_pk = ?1")?,
             };
-            tx.prepare_cached("DELETE FROM sessions WHERE id = ?1")?.execute([row.key.0])?;
+            tx.prepare_cached("DELETE FROM sessions WHERE id = ?1")?
+                .execute([row.key.0])?;
             index_log::append(tx, IndexOp::DeleteSession(row.key))?;
             audit::record(
                 tx,

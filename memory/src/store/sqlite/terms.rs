@@ -8,7 +8,12 @@ use crate::store::SessionKey;
 use crate::{Result, UserId};
 
 /// Replaces the recorded distinct terms of a session inside the caller's transaction.
-pub(super) fn replace(tx: &Transaction<'_>, user_pk: i64, session: SessionKey, terms: &[String]) -> Result<()> {
+pub(super) fn replace(
+    tx: &Transaction<'_>,
+    user_pk: i64,
+    session: SessionKey,
+    terms: &[String],
+) -> Result<()> {
     tx.prepare_cached("DELETE FROM session_terms WHERE session_pk = ?1")?
         .execute([session.0])?;
     let mut stmt = tx.prepare_cached(

@@ -101,23 +101,41 @@ fn finish(conn: &Connection, raw: RawUnit) -> Result<Unit> {
     })
 }
 
-fn indexed_unit(r: &Row<'_>) -> rusqlite::Result<(i64, String, i64, String, i64, String, Vec<u8>)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+/// A unit row as the derived indexes read it, before its ids and granularity are checked.
+struct RawIndexed {
+    unit_id: i64,
+    user_id: String,
+    session: i64,
+    granularity: String,
+    event_time: i64,
+    text: String,
+    embedding: Vec<u8>,
+}
+
+fn indexed_unit(r: &Row<'_>) -> rusqlite::Result<RawIndexed> {
+    Ok(RawIndexed {
+        unit_id: r.get(0)?,
+        user_id: r.get(1)?,
+        session: r.get(2)?,
+        granularity: r.get(3)?,
+        event_time: r.get(4)?,
+        text: r.get(5)?,
+        embedding: r.get(6)?,
+    })
 }
 
 const INDEXED_SELECT: &str = "SELECT n.id, u.user_id, n.session_pk, n.granularity, n.event_time,
     n.text, n.embedding FROM units n JOIN users u ON u.id = n.user_pk";
 
-fn to_indexed(row: (i64, String, i64, String, i64, String, Vec<u8>)) -> Result<IndexedUnit> {
-    let (unit_id, user_id, session, granularity, event_time, text, embedding) = row;
+fn to_indexed(row: RawIndexed) -> Result<IndexedUnit> {
     Ok(IndexedUnit {
-        unit_id: UnitId(unit_id),
-        user_id: UserId::new(user_id)?,
-        session_key: SessionKey(session),
-        granularity: parse_granularity(&granularity)?,
-        event_time: Timestamp(event_time),
-        text,
-        embedding: decode_vector(&embedding),
+        unit_id: UnitId(row.unit_id),
+        user_id: UserId::new(row.user_id)?,
+        session_key: SessionKey(row.session),
+        granularity: parse_granularity(&row.granularity)?,
+        event_time: Timestamp(row.event_time),
+        text: row.text,
+        embedding: decode_vector(&row.embedding),
     })
 }
 
@@ -142,15 +160,20 @@ impl SqliteStore {
                      JOIN users u ON u.id = s.user_pk WHERE s.id = ?1",
                 )?
                 .query_row([session.0], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
                 })
                 .optional()?;
             let Some((user_pk, user_id, session_id)) = head else {
                 return Ok(None);
             };
             let turn_ids: Vec<i64> = {
-                let mut stmt =
-                    tx.prepare_cached("SELECT id FROM turns WHERE session_pk = ?1 ORDER BY position")?;
+                let mut stmt = tx.prepare_cached(
+                    "SELECT id FROM turns WHERE session_pk = ?1 ORDER BY position",
+                )?;
                 let rows = stmt.query_map([session.0], |r| r.get(0))?;
                 rows.collect::<rusqlite::Result<_>>()?
             };
@@ -168,8 +191,9 @@ impl SqliteStore {
                                     producer, version, created_at, updated_at, embedding)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8, ?9)",
             )?;
-            let mut insert_turn =
-                tx.prepare_cached("INSERT OR IGNORE INTO unit_turns (unit_id, turn_id) VALUES (?1, ?2)")?;
+            let mut insert_turn = tx.prepare_cached(
+                "INSERT OR IGNORE INTO unit_turns (unit_id, turn_id) VALUES (?1, ?2)",
+            )?;
             let mut ids = Vec::with_capacity(units.len());
             let mut per_granularity: HashMap<&str, usize> = HashMap::new();
             for unit in units {
@@ -187,9 +211,14 @@ impl SqliteStore {
                 ])?;
                 let id = tx.last_insert_rowid();
                 for &position in &d.turn_positions {
-                    let turn = turn_ids.get(position as usize).ok_or_else(|| MemoryError::Corrupt {
-                        reason: format!("unit covers turn position {position} the session lacks"),
-                    })?;
+                    let turn =
+                        turn_ids
+                            .get(position as usize)
+                            .ok_or_else(|| MemoryError::Corrupt {
+                                reason: format!(
+                                    "unit covers turn position {position} the session lacks"
+                                ),
+                            })?;
                     insert_turn.execute(params![id, turn])?;
                 }
                 index_log::append(tx, IndexOp::AddUnit(UnitId(id)))?;
@@ -197,8 +226,10 @@ impl SqliteStore {
                 ids.push(UnitId(id));
             }
             terms::replace(tx, user_pk, session, session_terms)?;
-            tx.prepare_cached("UPDATE sessions SET status = 'ready', updated_at = ?2 WHERE id = ?1")?
-                .execute(params![session.0, now.0])?;
+            tx.prepare_cached(
+                "UPDATE sessions SET status = 'ready', updated_at = ?2 WHERE id = ?1",
+            )?
+            .execute(params![session.0, now.0])?;
             audit::record(
                 tx,
                 now,
@@ -221,14 +252,20 @@ impl SqliteStore {
             let mut stmt =
                 conn.prepare_cached("SELECT text, embedding FROM units WHERE session_pk = ?1")?;
             let rows = stmt.query_map([session.0], |r| {
-                Ok((r.get::<_, String>(0)?, decode_vector(&r.get::<_, Vec<u8>>(1)?)))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    decode_vector(&r.get::<_, Vec<u8>>(1)?),
+                ))
             })?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
     }
 
     /// How many units of each granularity a session has.
-    pub fn unit_counts(&self, session: SessionKey) -> Result<std::collections::BTreeMap<Granularity, usize>> {
+    pub fn unit_counts(
+        &self,
+        session: SessionKey,
+    ) -> Result<std::collections::BTreeMap<Granularity, usize>> {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT granularity, COUNT(*) FROM units WHERE session_pk = ?1 GROUP BY granularity",
@@ -247,7 +284,8 @@ impl SqliteStore {
     pub fn get_unit(&self, user: &UserId, unit: UnitId) -> Result<Unit> {
         self.read(|conn| {
             let user_pk = require_user(conn, user)?;
-            let sql = format!("SELECT {UNIT_COLUMNS} {UNIT_FROM} WHERE n.id = ?1 AND n.user_pk = ?2");
+            let sql =
+                format!("SELECT {UNIT_COLUMNS} {UNIT_FROM} WHERE n.id = ?1 AND n.user_pk = ?2");
             let raw = conn
                 .prepare_cached(&sql)?
                 .query_row(params![unit.0, user_pk], raw_unit)
@@ -261,11 +299,15 @@ impl SqliteStore {
     pub fn units_by_ids(&self, user: &UserId, ids: &[UnitId]) -> Result<Vec<Unit>> {
         self.read(|conn| {
             let user_pk = require_user(conn, user)?;
-            let sql = format!("SELECT {UNIT_COLUMNS} {UNIT_FROM} WHERE n.id = ?1 AND n.user_pk = ?2");
+            let sql =
+                format!("SELECT {UNIT_COLUMNS} {UNIT_FROM} WHERE n.id = ?1 AND n.user_pk = ?2");
             let mut stmt = conn.prepare_cached(&sql)?;
             let mut out = Vec::with_capacity(ids.len());
             for id in ids {
-                if let Some(raw) = stmt.query_row(params![id.0, user_pk], raw_unit).optional()? {
+                if let Some(raw) = stmt
+                    .query_row(params![id.0, user_pk], raw_unit)
+                    .optional()?
+                {
                     out.push(finish(conn, raw)?);
                 }
             }
@@ -330,7 +372,9 @@ impl SqliteStore {
                 let rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
                 rows.into_iter().map(to_indexed).collect::<Result<Vec<_>>>()
             })?;
-            let Some(last) = rows.last() else { return Ok(()) };
+            let Some(last) = rows.last() else {
+                return Ok(());
+            };
             after = last.unit_id.0;
             f(rows)?;
         }

@@ -21,5 +21,7 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         .args(rest)
         .status()
         .with_context(|| format!("running {}", program.display()))?;
-    Ok(ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8))
+    Ok(ExitCode::from(
+        status.code().unwrap_or(1).clamp(0, 255) as u8
+    ))
 }

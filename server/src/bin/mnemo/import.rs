@@ -23,9 +23,13 @@ pub(crate) enum Source {
 }
 
 pub(crate) async fn run(config: Config, source: &Source) -> anyhow::Result<ExitCode> {
-    let Source::Locomo { file, conversations: only } = source;
+    let Source::Locomo {
+        file,
+        conversations: only,
+    } = source;
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let mut conversations = locomo::parse(&bytes).with_context(|| format!("parsing {}", file.display()))?;
+    let mut conversations =
+        locomo::parse(&bytes).with_context(|| format!("parsing {}", file.display()))?;
     if !only.is_empty() {
         conversations.retain(|c| only.contains(&c.sample_id));
     }
@@ -36,13 +40,18 @@ pub(crate) async fn run(config: Config, source: &Source) -> anyhow::Result<ExitC
         .context("opening the engine")?;
     let bar = ProgressBar::new(sessions as u64);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} importing [{bar:40}] {pos}/{len} sessions {elapsed_precise} (eta {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{spinner} importing [{bar:40}] {pos}/{len} sessions {elapsed_precise} (eta {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     let started = Instant::now();
     let progress = bar.clone();
-    let summary = import_locomo(&engine, conversations, "import", move |n| progress.inc(n as u64)).await?;
+    let summary = import_locomo(&engine, conversations, "import", move |n| {
+        progress.inc(n as u64)
+    })
+    .await?;
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
     println!(

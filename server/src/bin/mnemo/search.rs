@@ -32,13 +32,28 @@ fn print_result(rank: usize, granularity: &str, session: &str, score: f64, text:
 }
 
 async fn over_http(server: &str, args: &Args) -> anyhow::Result<()> {
-    let url = format!("{}/v1/users/{}/search", server.trim_end_matches('/'), args.user);
-    let body = json!({ "query": args.query, "top_k": args.top_k, "granularities": args.granularities });
-    let response = reqwest::Client::new().post(&url).json(&body).send().await.with_context(|| format!("calling {url}"))?;
+    let url = format!(
+        "{}/v1/users/{}/search",
+        server.trim_end_matches('/'),
+        args.user
+    );
+    let body =
+        json!({ "query": args.query, "top_k": args.top_k, "granularities": args.granularities });
+    let response = reqwest::Client::new()
+        .post(&url)
+        .json(&body)
+        .send()
+        .await
+        .with_context(|| format!("calling {url}"))?;
     let status = response.status();
     let value: Value = response.json().await.context("reading the response")?;
     if !status.is_success() {
-        bail!("{status}: {}", value["error"]["message"].as_str().unwrap_or("unknown error"));
+        bail!(
+            "{status}: {}",
+            value["error"]["message"]
+                .as_str()
+                .unwrap_or("unknown error")
+        );
     }
     for r in value["results"].as_array().into_iter().flatten() {
         print_result(
@@ -71,7 +86,13 @@ pub(crate) async fn run(config: Config, args: &Args) -> anyhow::Result<ExitCode>
     let results = engine.search(user, params).await?;
     for (i, r) in results.iter().enumerate() {
         let session = r.unit.session_id.to_string();
-        print_result(i + 1, r.unit.granularity.as_str(), &session, f64::from(r.scores.fused), &r.unit.text);
+        print_result(
+            i + 1,
+            r.unit.granularity.as_str(),
+            &session,
+            f64::from(r.scores.fused),
+            &r.unit.text,
+        );
     }
     tokio::task::spawn_blocking(move || drop(engine)).await?;
     Ok(ExitCode::SUCCESS)

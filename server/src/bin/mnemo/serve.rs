@@ -39,7 +39,10 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
     let listener = TcpListener::bind(bind)
         .await
         .with_context(|| format!("binding {bind}"))?;
-    info!(address = %listener.local_addr()?, "mnemo is listening");
+    let address = listener.local_addr()?;
+    info!(%address, "mnemo is listening");
+    // One line on stdout, for people and for scripts that wait for the server to be up.
+    println!("mnemo listening on http://{address}");
     server::serve(engine.clone(), listener, shutdown_signal())
         .await
         .context("serving")?;

@@ -26,5 +26,8 @@ pub(crate) fn session_id(value: String) -> Result<SessionId, ApiError> {
 
 /// Parses an optional RFC 3339 time.
 fn time(value: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
-    value.map(Timestamp::parse_rfc3339).transpose().map_err(ApiError::from)
+    value
+        .map(Timestamp::parse_rfc3339)
+        .transpose()
+        .map_err(ApiError::from)
 }

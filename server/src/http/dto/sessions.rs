@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use memory::store::{DeleteCounts, IngestOutcome};
-use memory::{NewSession, NewTurn, Role, SessionId, SessionRecord, SessionStatus, SessionSummary, Timestamp};
+use memory::{
+    NewSession, NewTurn, Role, SessionId, SessionRecord, SessionStatus, SessionSummary, Timestamp,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -62,7 +64,11 @@ impl TurnIn {
 }
 
 fn into_turns(turns: Vec<TurnIn>) -> Result<Vec<NewTurn>, ApiError> {
-    turns.into_iter().enumerate().map(|(i, t)| t.into_turn(i)).collect()
+    turns
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| t.into_turn(i))
+        .collect()
 }
 
 /// A session as sent to `POST /v1/users/{user_id}/sessions`.
@@ -80,7 +86,11 @@ pub(crate) struct SessionIn {
 
 /// A session id derived from the content, so that resending a session without an id is
 /// idempotent too.
-fn content_id(started_at: Timestamp, title: Option<&str>, turns: &[NewTurn]) -> Result<SessionId, ApiError> {
+fn content_id(
+    started_at: Timestamp,
+    title: Option<&str>,
+    turns: &[NewTurn],
+) -> Result<SessionId, ApiError> {
     let mut hash = Sha256::new();
     hash.update(started_at.0.to_le_bytes());
     hash.update(title.unwrap_or("").as_bytes());
@@ -157,7 +167,11 @@ impl From<IngestReport> for IngestOut {
                     external_id,
                 })
                 .collect(),
-            units: r.units.into_iter().map(|(g, n)| (g.to_string(), n)).collect(),
+            units: r
+                .units
+                .into_iter()
+                .map(|(g, n)| (g.to_string(), n))
+                .collect(),
         }
     }
 }

@@ -1,0 +1,53 @@
+//! `mnemo-eval`: benchmarks and evaluation runs against mnemo (`mnemo eval ...` runs it).
+#![allow(clippy::print_stdout)]
+
+mod bench;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+/// mnemo's evaluation harness.
+#[derive(Debug, Parser)]
+#[command(name = "mnemo-eval", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Import a LoCoMo file and run its questions as searches: ingest throughput, the share of
+    /// time in the embedding model, and search latency in process and over HTTP.
+    Bench(bench::Args),
+}
+
+fn main() -> ExitCode {
+    let filter = EnvFilter::try_from_env("MNEMO_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("mnemo-eval: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match &cli.command {
+        Command::Bench(args) => runtime.block_on(bench::run(args)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mnemo-eval: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! The real `mnemo serve` process, killed with SIGKILL while it builds units, loses no session
+//! it acknowledged, and finishes building them after a restart.
+
+// Helpers outside #[test] functions may unwrap too: a failed step should stop the test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+
+fn deps_dir() -> PathBuf {
+    std::env::var_os("MNEMO_DEPS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.deps"))
+}
+
+/// Starts `mnemo serve` on a free port and returns it with its base URL, read from the line
+/// it prints once it listens.
+fn start(data: &Path) -> (Child, String) {
+    let deps = deps_dir();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mnemo"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(data)
+        .env(
+            "MNEMO__EMBEDDING__MODEL_DIR",
+            deps.join("models/all-minilm-l6-v2"),
+        )
+        .env(
+            "MNEMO__EMBEDDING__ORT_LIBRARY",
+            deps.join("onnxruntime/libonnxruntime.so"),
+        )
+        .env("MNEMO_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let base = loop {
+        let line = lines
+            .next()
+            .expect("mnemo serve printed its address before exiting")
+            .unwrap();
+        if let Some(url) = line.strip_prefix("mnemo listening on ") {
+            break url.to_owned();
+        }
+    };
+    (child, base)
+}
+
+async fn get(client: &reqwest::Client, url: String) -> Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
+async fn post(client: &reqwest::Client, url: String, body: &Value) -> Value {
+    client
+        .post(url)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+fn session(i: usize) -> Value {
+    let turns: Vec<Value> = (0..12)
+        .map(|t| {
+            let text = if t == 5 {
+                format!("My locker number at the climbing gym is {}.", 4000 + i)
+            } else {
+                format!("Turn {t} of session {i}: we talked about the weather, work and weekend plans.")
+            };
+            json!({ "speaker": if t % 2 == 0 { "Ann" } else { "Bo" }, "text": text, "external_id": format!("D{i}:{t}") })
+        })
+        .collect();
+    json!({ "session_id": format!("s{i}"), "started_at": format!("2023-05-{:02}T10:00:00Z", i + 1), "turns": turns })
+}
+
+#[tokio::test]
+async fn sigkill_during_ingest_loses_no_acknowledged_session() {
+    if !deps_dir()
+        .join("models/all-minilm-l6-v2/model.onnx")
+        .is_file()
+    {
+        eprintln!(
+            "SKIP: embedding model not installed in {} (run scripts/setup)",
+            deps_dir().display()
+        );
+        return;
+    }
+    let data = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let sessions = 20;
+
+    let (mut first, base) = start(data.path());
+    for i in 0..sessions {
+        let response = client
+            .post(format!("{base}/v1/users/ann/sessions?wait=false"))
+            .json(&session(i))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{}",
+            response.text().await.unwrap()
+        );
+    }
+    // Acknowledged and not necessarily built: kill the process without any warning.
+    first.kill().unwrap();
+    first.wait().unwrap();
+
+    let (mut second, base) = start(data.path());
+    for i in 0..sessions {
+        let stored = get(&client, format!("{base}/v1/users/ann/sessions/s{i}")).await;
+        assert_eq!(
+            stored["turns"].as_array().map(Vec::len),
+            Some(12),
+            "s{i}: {stored}"
+        );
+        // Resending an acknowledged session with wait=true returns once it is built.
+        let again = post(
+            &client,
+            format!("{base}/v1/users/ann/sessions"),
+            &session(i),
+        )
+        .await;
+        assert_eq!(
+            (again["outcome"].as_str(), again["status"].as_str()),
+            (Some("unchanged"), Some("ready")),
+            "s{i}: {again}"
+        );
+    }
+    let last = sessions - 1;
+    let query = json!({ "query": format!("locker number {}", 4000 + last), "top_k": 1, "granularities": ["turn"] });
+    let found = post(&client, format!("{base}/v1/users/ann/search"), &query).await;
+    assert_eq!(
+        found["results"][0]["turns"][0]["external_id"],
+        format!("D{last}:5"),
+        "{found:#}"
+    );
+    let health = get(&client, format!("{base}/health")).await;
+    assert_eq!(health["pending_sessions"], 0);
+    assert_eq!(health["vectors"], health["text_documents"]);
+    second.kill().unwrap();
+    second.wait().unwrap();
+}
