@@ -1,7 +1,8 @@
 //! LoCoMo questions: category, evidence turn ids (normalised) and answers.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
+use memory::build::render;
 use serde_json::Value;
 use server::import::locomo::{self, LocomoConversation};
 
@@ -58,6 +59,16 @@ pub struct Question {
     pub answer: String,
     /// Evidence turn ids (`D<session>:<turn>`), normalised, existing in the conversation.
     pub evidence: Vec<String>,
+    /// Each evidence turn as units render it (`Speaker: text [shared an image: ...]`).
+    pub evidence_texts: Vec<String>,
+    /// The sessions holding the evidence, as imported (`session_<N>`), without repeats.
+    pub evidence_sessions: Vec<String>,
+}
+
+/// The imported session id of an evidence id: `D3:5` is in `session_3`.
+pub fn evidence_session(id: &str) -> Option<String> {
+    let session = id.strip_prefix('D')?.split(':').next()?;
+    Some(format!("session_{session}"))
 }
 
 /// A LoCoMo file: conversations with their questions.
@@ -117,10 +128,16 @@ pub fn load(bytes: &[u8]) -> Result<Dataset, DatasetError> {
         .ok_or_else(|| DatasetError::Format("expected an array".into()))?;
     let mut questions = Vec::new();
     for (item, conversation) in items.iter().zip(&conversations) {
-        let ids: HashSet<&str> = conversation
+        let rendered: HashMap<&str, String> = conversation
             .sessions
             .iter()
-            .flat_map(|s| s.turns.iter().filter_map(|t| t.external_id.as_deref()))
+            .flat_map(|s| s.turns.iter())
+            .filter_map(|t| {
+                Some((
+                    t.external_id.as_deref()?,
+                    render(&t.speaker, &t.text, t.caption.as_deref()),
+                ))
+            })
             .collect();
         for (index, qa) in item["qa"].as_array().into_iter().flatten().enumerate() {
             let category = qa["category"]
@@ -143,9 +160,19 @@ pub fn load(bytes: &[u8]) -> Result<Dataset, DatasetError> {
                 .filter_map(Value::as_str)
             {
                 for id in normalise_evidence(e) {
-                    if ids.contains(id.as_str()) && !evidence.contains(&id) {
+                    if rendered.contains_key(id.as_str()) && !evidence.contains(&id) {
                         evidence.push(id);
                     }
+                }
+            }
+            let evidence_texts = evidence
+                .iter()
+                .map(|id| rendered[id.as_str()].clone())
+                .collect();
+            let mut evidence_sessions: Vec<String> = Vec::new();
+            for s in evidence.iter().filter_map(|id| evidence_session(id)) {
+                if !evidence_sessions.contains(&s) {
+                    evidence_sessions.push(s);
                 }
             }
             questions.push(Question {
@@ -155,6 +182,8 @@ pub fn load(bytes: &[u8]) -> Result<Dataset, DatasetError> {
                 category,
                 answer,
                 evidence,
+                evidence_texts,
+                evidence_sessions,
             });
         }
     }
@@ -180,5 +209,6 @@ mod tests {
         check("D:11:26", &["D11:26"]);
         check("D30:05", &["D30:5"]);
         check("D", &[]);
+        assert_eq!(evidence_session("D12:3").as_deref(), Some("session_12"));
     }
 }

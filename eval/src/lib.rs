@@ -1,5 +1,16 @@
 //! mnemo's evaluation harness: LoCoMo questions, latency statistics and benchmarks, all run
 //! through the real engine (in process or over HTTP).
 
+pub mod aggregate;
+pub mod backend;
+pub mod charts;
 pub mod dataset;
+pub mod f1;
+pub mod metrics;
+pub mod modes;
+pub mod output;
+pub mod porter;
+pub mod report;
+pub mod run;
+pub mod spec;
 pub mod stats;

@@ -9,7 +9,7 @@ use tracing::instrument;
 
 use crate::candidates::{CandidateQuery, Candidates, gather};
 use crate::fusion::{FusionInput, reciprocal_rank_fusion, sort_hits};
-use crate::query::{Fusion, Hit, SearchParams, SignalScores};
+use crate::query::{Fusion, Hit, Ranking, SearchParams, SignalScores};
 use crate::{Result, RetrievalError};
 
 /// Tuning of the read path.
@@ -89,7 +89,7 @@ impl Retriever<'_> {
 
     /// Runs a search for a user, best results first.
     #[instrument(skip_all, fields(top_k = params.top_k, fusion = ?params.fusion))]
-    pub fn search(&self, user: &UserId, params: &SearchParams) -> Result<Vec<Hit>> {
+    pub fn search(&self, user: &UserId, params: &SearchParams) -> Result<Ranking> {
         self.validate(params)?;
         let granularities: Vec<Granularity> = if params.granularities.is_empty() {
             Granularity::ALL
@@ -103,17 +103,21 @@ impl Retriever<'_> {
             gs
         };
         let vector = match params.fusion {
-            Fusion::Lexical => None,
-            Fusion::Rrf | Fusion::Dense => {
+            Fusion::Lexical if !params.explain => None,
+            Fusion::Lexical | Fusion::Rrf | Fusion::Dense => {
                 let mut vs = self.embedder.embed(&[params.query.as_str()])?;
                 vs.pop()
             }
         };
         let k = self.config.candidates.max(params.top_k);
+        let dense_query = match params.fusion {
+            Fusion::Lexical => None,
+            Fusion::Rrf | Fusion::Dense => vector.as_deref(),
+        };
         let query = CandidateQuery {
             user,
             text: &params.query,
-            vector: vector.as_deref(),
+            vector: dense_query,
             granularities: &granularities,
             time: params.time,
             k,
@@ -136,7 +140,10 @@ impl Retriever<'_> {
             Fusion::Lexical => single_channel(&candidates, &granularities, false),
         };
         hits.truncate(params.top_k);
-        Ok(hits)
+        Ok(Ranking {
+            hits,
+            query_vector: vector,
+        })
     }
 }
 

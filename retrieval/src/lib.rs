@@ -14,4 +14,4 @@ pub use candidates::{CandidateQuery, Candidates, gather};
 pub use error::{Result, RetrievalError};
 pub use fusion::{FusionInput, reciprocal_rank_fusion};
 pub use hybrid::{RetrievalConfig, Retriever};
-pub use query::{Fusion, Hit, SearchParams, SignalScores};
+pub use query::{Fusion, Hit, Ranking, SearchParams, SignalScores};

@@ -25,6 +25,15 @@ pub struct SearchParams {
     pub granularities: Vec<Granularity>,
     pub time: TimeRange,
     pub fusion: Fusion,
+    /// Also rate every turn that a result covers by its own relevance to the query.
+    pub explain: bool,
+}
+
+/// A search's ranking, with the query vector when the query was embedded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranking {
+    pub hits: Vec<Hit>,
+    pub query_vector: Option<Vec<f32>>,
 }
 
 /// The score of each signal for one result. A signal that did not rank the unit among its

@@ -11,7 +11,7 @@ mod summary;
 pub mod text;
 
 pub use keywords::{KeyPhrase, extractive_keywords, key_phrases, phrase_terms};
-pub use render::{participants, render_turn};
+pub use render::{participants, render, render_turn};
 pub use segment::{rounds, session_chunks};
 pub use summary::extractive_summary;
 

@@ -7,13 +7,13 @@ use crate::TurnRecord;
 /// Names are part of the text on purpose: questions name people ("What did Caroline paint?"),
 /// and both the embedding and BM25 match them only if the unit's text carries them.
 pub fn render_turn(turn: &TurnRecord) -> String {
-    let mut out = format!("{}: {}", turn.speaker.trim(), turn.text.trim());
-    if let Some(caption) = turn
-        .caption
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
+    render(&turn.speaker, &turn.text, turn.caption.as_deref())
+}
+
+/// Renders a speaker's text and optional image caption the way [`render_turn`] does.
+pub fn render(speaker: &str, text: &str, caption: Option<&str>) -> String {
+    let mut out = format!("{}: {}", speaker.trim(), text.trim());
+    if let Some(caption) = caption.map(str::trim).filter(|c| !c.is_empty()) {
         out.push_str(" [shared an image: ");
         out.push_str(caption);
         out.push(']');

@@ -9,7 +9,7 @@ mod worker;
 pub use metrics::{Metrics, MetricsSnapshot};
 pub use pipeline::BuildOutcome;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -17,10 +17,10 @@ use memory::build::BuildConfig;
 use memory::embed::{Embedder, FastEmbedder};
 use memory::store::{Actor, DeleteCounts, IngestReceipt, SqliteStore};
 use memory::text_index::{TantivyIndex, TextIndex};
-use memory::vector_index::{ExactIndex, VectorIndex};
+use memory::vector_index::{ExactIndex, VectorIndex, VectorQuery};
 use memory::{
     Granularity, MemoryError, NewSession, NewTurn, SessionId, SessionRecord, SessionStatus,
-    SessionSummary, Timestamp, Unit, UnitFilter, UnitId, UserId,
+    SessionSummary, TimeRange, Timestamp, TurnId, Unit, UnitFilter, UnitId, UserId,
 };
 use retrieval::{Retriever, SearchParams, SignalScores};
 use tokio::sync::oneshot;
@@ -128,6 +128,8 @@ impl PendingIngest {
 pub struct SearchResult {
     pub unit: Unit,
     pub scores: SignalScores,
+    /// With `explain`: each covered turn's own similarity to the query, in `unit.turns` order.
+    pub turn_relevance: Vec<Option<f32>>,
 }
 
 /// The engine's state for `/health`.
@@ -137,6 +139,47 @@ pub struct Health {
     pub vectors: usize,
     pub text_documents: u64,
     pub pending_sessions: usize,
+}
+
+/// Fills each result's `turn_relevance`: the query's similarity to each covered turn's own unit.
+fn rate_turns(
+    shared: &Shared,
+    user: &UserId,
+    query: &[f32],
+    results: &mut [SearchResult],
+) -> Result<()> {
+    let turns: Vec<TurnId> = results
+        .iter()
+        .flat_map(|r| r.unit.turns.iter().map(|t| t.turn_id))
+        .collect();
+    let turn_units = shared.store.turn_units(&turns)?;
+    let all = VectorQuery {
+        vector: query,
+        granularities: &[Granularity::Turn],
+        time: TimeRange::default(),
+        k: usize::MAX,
+    };
+    let scores: HashMap<UnitId, f32> = shared
+        .vectors
+        .search(user, &all)?
+        .into_iter()
+        .flat_map(|(_, list)| list)
+        .map(|s| (s.unit_id, s.score))
+        .collect();
+    for r in results {
+        r.turn_relevance = r
+            .unit
+            .turns
+            .iter()
+            .map(|t| {
+                turn_units
+                    .get(&t.turn_id)
+                    .and_then(|u| scores.get(u))
+                    .copied()
+            })
+            .collect();
+    }
+    Ok(())
 }
 
 /// Runs blocking work (SQLite, tantivy, the model) off the async runtime.
@@ -322,24 +365,30 @@ impl Engine {
                 }
                 .into());
             }
-            let hits = retriever.search(&user, &params)?;
+            let ranking = retriever.search(&user, &params)?;
             shared.metrics.searched();
-            let ids: Vec<UnitId> = hits.iter().map(|h| h.unit_id).collect();
+            let ids: Vec<UnitId> = ranking.hits.iter().map(|h| h.unit_id).collect();
             let mut units: BTreeMap<UnitId, Unit> = shared
                 .store
                 .units_by_ids(&user, &ids)?
                 .into_iter()
                 .map(|u| (u.unit_id, u))
                 .collect();
-            Ok(hits
+            let mut results: Vec<SearchResult> = ranking
+                .hits
                 .into_iter()
                 .filter_map(|h| {
                     units.remove(&h.unit_id).map(|unit| SearchResult {
                         unit,
                         scores: h.scores,
+                        turn_relevance: Vec::new(),
                     })
                 })
-                .collect())
+                .collect();
+            if let (true, Some(vector)) = (params.explain, ranking.query_vector) {
+                rate_turns(&shared, &user, &vector, &mut results)?;
+            }
+            Ok(results)
         })
         .await
     }

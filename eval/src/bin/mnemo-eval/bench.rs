@@ -86,6 +86,7 @@ async fn search_in_process(
             granularities: Vec::new(),
             time: Default::default(),
             fusion: Default::default(),
+            explain: false,
         };
         let started = Instant::now();
         engine

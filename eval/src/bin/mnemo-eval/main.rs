@@ -2,6 +2,7 @@
 #![allow(clippy::print_stdout)]
 
 mod bench;
+mod locomo;
 
 use std::process::ExitCode;
 
@@ -21,6 +22,8 @@ enum Command {
     /// Import a LoCoMo file and run its questions as searches: ingest throughput, the share of
     /// time in the embedding model, and search latency in process and over HTTP.
     Bench(bench::Args),
+    /// Run the LoCoMo retrieval benchmark with every mode in one run and write a report.
+    Locomo(locomo::Args),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Bench(args) => runtime.block_on(bench::run(args)),
+        Command::Locomo(args) => runtime.block_on(locomo::run_command(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -280,6 +280,23 @@ impl SqliteStore {
         })
     }
 
+    /// The turn unit of each of these turns (turns without one are left out).
+    pub fn turn_units(&self, turns: &[TurnId]) -> Result<HashMap<TurnId, UnitId>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT n.id FROM unit_turns ut JOIN units n ON n.id = ut.unit_id
+                 WHERE ut.turn_id = ?1 AND n.granularity = 'turn'",
+            )?;
+            let mut out = HashMap::with_capacity(turns.len());
+            for &turn in turns {
+                if let Some(unit) = stmt.query_row([turn.0], |r| r.get(0)).optional()? {
+                    out.insert(turn, UnitId(unit));
+                }
+            }
+            Ok(out)
+        })
+    }
+
     /// One unit of a user, with its provenance.
     pub fn get_unit(&self, user: &UserId, unit: UnitId) -> Result<Unit> {
         self.read(|conn| {

@@ -82,6 +82,7 @@ pub(crate) async fn run(config: Config, args: &Args) -> anyhow::Result<ExitCode>
         granularities: args.granularities.clone(),
         time: Default::default(),
         fusion: Default::default(),
+        explain: false,
     };
     let results = engine.search(user, params).await?;
     for (i, r) in results.iter().enumerate() {

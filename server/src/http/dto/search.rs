@@ -24,6 +24,8 @@ pub(crate) struct SearchIn {
     time_to: Option<String>,
     #[serde(default)]
     fusion: Option<Fusion>,
+    #[serde(default)]
+    explain: bool,
 }
 
 /// Results returned when the request names no `top_k`.
@@ -40,6 +42,7 @@ impl SearchIn {
                 to: time(self.time_to.as_deref())?,
             },
             fusion: self.fusion.unwrap_or_default(),
+            explain: self.explain,
         })
     }
 }
@@ -75,7 +78,7 @@ impl From<Vec<SearchResult>> for SearchOut {
                 .enumerate()
                 .map(|(i, r)| ResultOut {
                     rank: i + 1,
-                    unit: r.unit.into(),
+                    unit: UnitOut::with_relevance(r.unit, &r.turn_relevance),
                     scores: ScoresOut {
                         dense: r.scores.dense,
                         dense_rank: r.scores.dense_rank,

@@ -11,6 +11,9 @@ pub(crate) struct TurnRefOut {
     turn_id: i64,
     external_id: Option<String>,
     speaker: String,
+    /// With `explain`: the turn's own similarity to the query.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    relevance: Option<f32>,
 }
 
 /// A memory unit.
@@ -31,6 +34,13 @@ pub(crate) struct UnitOut {
 
 impl From<Unit> for UnitOut {
     fn from(u: Unit) -> Self {
+        Self::with_relevance(u, &[])
+    }
+}
+
+impl UnitOut {
+    /// A unit whose provenance turns carry their relevance to a query, where known.
+    pub(crate) fn with_relevance(u: Unit, relevance: &[Option<f32>]) -> Self {
         Self {
             unit_id: u.unit_id.0,
             session_id: u.session_id.to_string(),
@@ -45,10 +55,12 @@ impl From<Unit> for UnitOut {
             turns: u
                 .turns
                 .into_iter()
-                .map(|t| TurnRefOut {
+                .enumerate()
+                .map(|(i, t)| TurnRefOut {
                     turn_id: t.turn_id.0,
                     external_id: t.external_id,
                     speaker: t.speaker,
+                    relevance: relevance.get(i).copied().flatten(),
                 })
                 .collect(),
         }

@@ -1,0 +1,183 @@
+//! Where a run's searches go: the engine in this process, or a running server over HTTP.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use memory::{NewSession, UserId};
+use retrieval::SearchParams;
+use serde_json::{Map, Value, json};
+use server::Engine;
+use server::engine::SearchResult;
+
+use crate::metrics::{RetrievedTurn, RetrievedUnit};
+use crate::modes::ModeOptions;
+
+/// The system under evaluation.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// The engine, called directly.
+    InProcess(Engine),
+    /// A server at this base URL, called over HTTP as a client would.
+    Http {
+        client: reqwest::Client,
+        base: String,
+    },
+}
+
+fn scores(r: &SearchResult) -> Map<String, Value> {
+    let s = &r.scores;
+    let mut m = Map::new();
+    let mut put = |k: &str, v: Option<f64>| {
+        if let Some(v) = v {
+            m.insert(k.to_owned(), json!(v));
+        }
+    };
+    put("dense", s.dense.map(f64::from));
+    put("dense_rank", s.dense_rank.map(f64::from));
+    put("lexical", s.lexical.map(f64::from));
+    put("lexical_rank", s.lexical_rank.map(f64::from));
+    put("fused", Some(f64::from(s.fused)));
+    m
+}
+
+fn from_engine(r: SearchResult) -> RetrievedUnit {
+    let scores = scores(&r);
+    RetrievedUnit {
+        unit_id: r.unit.unit_id.0,
+        granularity: r.unit.granularity.to_string(),
+        session_id: r.unit.session_id.to_string(),
+        turns: r
+            .unit
+            .turns
+            .iter()
+            .enumerate()
+            .map(|(i, t)| RetrievedTurn {
+                external_id: t.external_id.clone(),
+                relevance: r.turn_relevance.get(i).copied().flatten(),
+            })
+            .collect(),
+        text: r.unit.text,
+        scores,
+    }
+}
+
+fn from_json(v: &Value) -> anyhow::Result<RetrievedUnit> {
+    let text = |k: &str| {
+        v[k].as_str()
+            .map(str::to_owned)
+            .with_context(|| format!("result without {k}"))
+    };
+    Ok(RetrievedUnit {
+        unit_id: v["unit_id"].as_i64().context("result without unit_id")?,
+        granularity: text("granularity")?,
+        session_id: text("session_id")?,
+        text: text("text")?,
+        turns: v["turns"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|t| RetrievedTurn {
+                external_id: t["external_id"].as_str().map(str::to_owned),
+                relevance: t["relevance"].as_f64().map(|r| r as f32),
+            })
+            .collect(),
+        scores: v["scores"].as_object().cloned().unwrap_or_default(),
+    })
+}
+
+/// A session as the REST API takes it.
+fn session_json(session: &NewSession) -> Value {
+    let turns: Vec<Value> = session
+        .turns
+        .iter()
+        .map(|t| {
+            json!({
+                "speaker": t.speaker, "role": t.role, "text": t.text,
+                "timestamp": t.timestamp.map(|t| t.to_rfc3339()),
+                "external_id": t.external_id, "caption": t.caption, "metadata": t.metadata,
+            })
+        })
+        .collect();
+    json!({
+        "session_id": session.session_id.as_str(),
+        "started_at": session.started_at.to_rfc3339(),
+        "title": session.title,
+        "turns": turns,
+    })
+}
+
+async fn checked(response: reqwest::Response) -> anyhow::Result<Value> {
+    let status = response.status();
+    let body: Value = response
+        .json()
+        .await
+        .context("reading the server's answer")?;
+    if !status.is_success() {
+        bail!(
+            "server answered {status}: {}",
+            body["error"]["message"].as_str().unwrap_or("?")
+        );
+    }
+    Ok(body)
+}
+
+impl Backend {
+    /// Stores a session and waits for its units; returns how long that took.
+    pub async fn ingest(&self, user: &str, session: &NewSession) -> anyhow::Result<Duration> {
+        let started = Instant::now();
+        match self {
+            Self::InProcess(engine) => {
+                engine
+                    .ingest(UserId::new(user)?, session.clone(), true, "eval")
+                    .await?;
+            }
+            Self::Http { client, base } => {
+                let url = format!("{base}/v1/users/{user}/sessions?wait=true");
+                checked(client.post(url).json(&session_json(session)).send().await?).await?;
+            }
+        }
+        Ok(started.elapsed())
+    }
+
+    /// Runs one search with a mode's options, asking for per-turn relevance.
+    pub async fn search(
+        &self,
+        user: &str,
+        query: &str,
+        top_k: usize,
+        options: &ModeOptions,
+    ) -> anyhow::Result<(Vec<RetrievedUnit>, Duration)> {
+        let started = Instant::now();
+        let units = match self {
+            Self::InProcess(engine) => {
+                let params = SearchParams {
+                    query: query.to_owned(),
+                    top_k,
+                    granularities: options.granularities.clone(),
+                    time: Default::default(),
+                    fusion: options.fusion,
+                    explain: true,
+                };
+                let results = engine.search(UserId::new(user)?, params).await?;
+                results.into_iter().map(from_engine).collect()
+            }
+            Self::Http { client, base } => {
+                let mut body = serde_json::to_value(options)?;
+                if let Some(map) = body.as_object_mut() {
+                    map.insert("query".into(), json!(query));
+                    map.insert("top_k".into(), json!(top_k));
+                    map.insert("explain".into(), json!(true));
+                }
+                let url = format!("{base}/v1/users/{user}/search");
+                let answer = checked(client.post(url).json(&body).send().await?).await?;
+                answer["results"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(from_json)
+                    .collect::<anyhow::Result<Vec<_>>>()?
+            }
+        };
+        Ok((units, started.elapsed()))
+    }
+}

@@ -1,0 +1,160 @@
+//! `mnemo-eval locomo`: the LoCoMo benchmark with every mode in one run.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use eval::backend::Backend;
+use eval::dataset;
+use eval::modes::{self, Mode};
+use eval::output::{RESULTS_FORMAT, Results, write_all};
+use eval::run::{Progress, RunOptions, run};
+use eval::spec::{RunSpec, git_commit, machine, sha256_hex};
+use indicatif::{ProgressBar, ProgressStyle};
+use server::{Config, Engine};
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The LoCoMo file, such as ../shared/data/locomo/locomo10.json.
+    #[arg(long)]
+    data: PathBuf,
+    /// Where to write report.md, results.json, spec.json and the charts.
+    #[arg(long)]
+    out: PathBuf,
+    /// Only these conversations (sample ids); repeatable.
+    #[arg(long = "conversation")]
+    conversations: Vec<String>,
+    /// Only these modes (default: all built-in ones); repeatable.
+    #[arg(long = "mode")]
+    modes: Vec<String>,
+    /// A JSON file with more modes: [{"name", "description", "options": {...}}].
+    #[arg(long)]
+    mode_file: Option<PathBuf>,
+    /// Units asked for per search.
+    #[arg(long, default_value_t = 100)]
+    top_k: usize,
+    /// Turn budgets for turn-level recall, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,3,5,10,25,50")]
+    turn_k: Vec<usize>,
+    /// Session cut-offs, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,3,5,10")]
+    session_k: Vec<usize>,
+    /// Token budgets, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "500,1000,2000,4000")]
+    budget: Vec<usize>,
+    /// Evaluate a running server (ingesting into it over HTTP) instead of an engine in process.
+    #[arg(long)]
+    server: Option<String>,
+    /// A mnemo configuration file for the in-process engine.
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+pub(crate) async fn run_command(args: &Args) -> anyhow::Result<()> {
+    let bytes =
+        std::fs::read(&args.data).with_context(|| format!("reading {}", args.data.display()))?;
+    let mut data = dataset::load(&bytes).context("parsing the LoCoMo file")?;
+    if !args.conversations.is_empty() {
+        data.conversations
+            .retain(|c| args.conversations.contains(&c.sample_id));
+        data.questions
+            .retain(|q| args.conversations.contains(&q.sample_id));
+        anyhow::ensure!(
+            !data.conversations.is_empty(),
+            "none of the conversations asked for is in the file"
+        );
+    }
+    let extra: Vec<Mode> = match &args.mode_file {
+        Some(path) => serde_json::from_slice(&std::fs::read(path)?)
+            .with_context(|| format!("reading modes from {}", path.display()))?,
+        None => Vec::new(),
+    };
+    let options = RunOptions {
+        modes: modes::select(&args.modes, extra).map_err(anyhow::Error::msg)?,
+        top_k: args.top_k,
+        turn_ks: args.turn_k.clone(),
+        session_ks: args.session_k.clone(),
+        budgets: args.budget.clone(),
+    };
+    let started_at = chrono::Utc::now().to_rfc3339();
+    let scratch = tempfile::tempdir()?;
+    let (backend, engine_config, label) = match &args.server {
+        Some(url) => {
+            let base = url.trim_end_matches('/').to_owned();
+            (
+                Backend::Http {
+                    client: reqwest::Client::new(),
+                    base: base.clone(),
+                },
+                None,
+                base,
+            )
+        }
+        None => {
+            let mut config = Config::load(args.config.as_deref())?;
+            config.storage.data_dir = scratch.path().to_path_buf();
+            let redacted = config.redacted();
+            let engine = tokio::task::spawn_blocking(move || Engine::open(config)).await??;
+            (
+                Backend::InProcess(engine),
+                Some(redacted),
+                "in-process".to_owned(),
+            )
+        }
+    };
+
+    let sessions: usize = data.conversations.iter().map(|c| c.sessions.len()).sum();
+    let searches = data.questions.len() * options.modes.len();
+    let bar = ProgressBar::new((sessions + searches) as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {msg} [{bar:40}] {pos}/{len} {elapsed_precise} (eta {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_message("ingesting");
+    let ticker = bar.clone();
+    let outcome = run(&backend, &data, &options, move |p| {
+        if p == Progress::Searched {
+            ticker.set_message("searching");
+        }
+        ticker.inc(1);
+    })
+    .await?;
+    bar.finish_and_clear();
+
+    let summary = eval::aggregate::summarise(&outcome, &options);
+    let spec = RunSpec {
+        dataset: args.data.display().to_string(),
+        dataset_sha256: sha256_hex(&bytes),
+        conversations: data
+            .conversations
+            .iter()
+            .map(|c| c.sample_id.clone())
+            .collect(),
+        questions: data.questions.len(),
+        backend: label,
+        options: options.clone(),
+        engine_config,
+        git_commit: git_commit(),
+        mnemo_version: env!("CARGO_PKG_VERSION").to_owned(),
+        machine: machine(),
+        started_at,
+    };
+    let results = Results {
+        format: RESULTS_FORMAT.to_owned(),
+        spec,
+        summary,
+        questions: outcome.questions,
+    };
+    let written = write_all(&args.out, &results, &options)?;
+    for path in written {
+        println!("wrote {}", path.display());
+    }
+    if let Backend::InProcess(engine) = backend {
+        let engine = Arc::new(engine);
+        tokio::task::spawn_blocking(move || drop(engine)).await?;
+    }
+    Ok(())
+}
