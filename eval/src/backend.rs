@@ -46,6 +46,7 @@ fn from_engine(r: SearchResult) -> RetrievedUnit {
         unit_id: r.unit.unit_id.0,
         granularity: r.unit.granularity.to_string(),
         session_id: r.unit.session_id.to_string(),
+        event_time: r.unit.event_time.to_rfc3339(),
         turns: r
             .unit
             .turns
@@ -71,6 +72,7 @@ fn from_json(v: &Value) -> anyhow::Result<RetrievedUnit> {
         unit_id: v["unit_id"].as_i64().context("result without unit_id")?,
         granularity: text("granularity")?,
         session_id: text("session_id")?,
+        event_time: text("event_time")?,
         text: text("text")?,
         turns: v["turns"]
             .as_array()

@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod modes;
 pub mod output;
 pub mod porter;
+pub mod qa;
 pub mod report;
 pub mod run;
 pub mod spec;

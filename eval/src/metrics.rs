@@ -9,6 +9,8 @@ pub struct RetrievedUnit {
     pub unit_id: i64,
     pub granularity: String,
     pub session_id: String,
+    /// The unit's event time, RFC 3339.
+    pub event_time: String,
     pub text: String,
     /// The turns the unit covers, in conversation order.
     pub turns: Vec<RetrievedTurn>,
@@ -174,6 +176,7 @@ mod tests {
             unit_id: 0,
             granularity: "round".into(),
             session_id: session.into(),
+            event_time: "2023-05-08T13:56:00Z".into(),
             text: text.into(),
             turns: turns
                 .iter()

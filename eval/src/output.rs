@@ -6,6 +6,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::Summary;
+use crate::qa::QaResults;
 use crate::run::{QuestionOutcome, RunOptions};
 use crate::spec::RunSpec;
 use crate::{charts, report};
@@ -20,6 +21,8 @@ pub struct Results {
     pub spec: RunSpec,
     pub summary: Summary,
     pub questions: Vec<QuestionOutcome>,
+    /// Answers and their scores; absent when no language model was configured.
+    pub qa: Option<QaResults>,
 }
 
 /// Writes every file into `dir`, returning their paths.
@@ -38,7 +41,12 @@ pub fn write_all(
     };
     write(
         "report.md",
-        report::render(&results.spec, &results.summary, options),
+        report::render(
+            &results.spec,
+            &results.summary,
+            options,
+            results.qa.as_ref(),
+        ),
     )?;
     write("results.json", serde_json::to_string(results)?)?;
     write("spec.json", serde_json::to_string_pretty(&results.spec)?)?;

@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use crate::aggregate::{Group, ModeSummary, Summary};
+use crate::qa::QaResults;
 use crate::run::{RunOptions, metric_names};
 use crate::spec::RunSpec;
 
@@ -40,7 +41,12 @@ fn table(out: &mut String, header: &[String], rows: Vec<Vec<String>>) {
 }
 
 /// Renders the report.
-pub fn render(spec: &RunSpec, summary: &Summary, options: &RunOptions) -> String {
+pub fn render(
+    spec: &RunSpec,
+    summary: &Summary,
+    options: &RunOptions,
+    qa: Option<&QaResults>,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# mnemo retrieval evaluation on LoCoMo\n");
     let _ = writeln!(
@@ -157,13 +163,7 @@ pub fn render(spec: &RunSpec, summary: &Summary, options: &RunOptions) -> String
     }));
     table(&mut out, &header, rows);
 
-    let _ = writeln!(out, "## Answer quality and cost\n");
-    let _ = writeln!(
-        out,
-        "| measure | value |\n|---|---|\n| LoCoMo token F1 | not run (no language model configured) |\n\
-         | LLM judge (categories 1-4) | not run (no language model configured) |\n\
-         | LLM calls / tokens | not run (no language model configured) |\n"
-    );
+    answers(&mut out, qa);
 
     let _ = writeln!(out, "## Definitions\n");
     let _ = writeln!(
@@ -180,4 +180,97 @@ pub fn render(spec: &RunSpec, summary: &Summary, options: &RunOptions) -> String
          (rank 1 undiscounted, rank i >= 2 divided by log2 i).\n"
     );
     out
+}
+
+/// The answer-quality and cost sections.
+fn answers(out: &mut String, qa: Option<&QaResults>) {
+    let _ = writeln!(out, "## Answer quality\n");
+    let Some(qa) = qa else {
+        let _ = writeln!(
+            out,
+            "| measure | value |\n|---|---|\n| LoCoMo token F1 | not run (no language model configured) |\n\
+             | LLM judge (categories 1-4) | not run (no language model configured) |\n\n\
+             ## Cost\n\n| measure | value |\n|---|---|\n\
+             | LLM calls / tokens | not run (no language model configured) |\n"
+        );
+        return;
+    };
+    let limit = qa
+        .options
+        .limit
+        .map_or_else(|| "all".to_owned(), |n| format!("the first {n}"));
+    let _ = writeln!(
+        out,
+        "Model `{}` answered {limit} questions from each listed mode's units, in rank order \
+         within {} tokens, with LoCoMo's prompts (temperature 0, 32 answer tokens). F1 is \
+         LoCoMo's token F1 with its category rules (category 5: 1 when the answer declines). \
+         The judge (same model) labels categories 1-4 CORRECT or WRONG{}.\n",
+        qa.model,
+        qa.options.budget,
+        if qa.options.judge {
+            ""
+        } else {
+            " (not run: --no-judge)"
+        }
+    );
+    let mut header: Vec<String> = vec![
+        "mode".into(),
+        "group".into(),
+        "questions".into(),
+        "F1".into(),
+        "judge".into(),
+    ];
+    header.push("judged".into());
+    let mut rows = Vec::new();
+    for m in &qa.summary {
+        for g in &m.groups {
+            rows.push(vec![
+                format!("`{}`", m.mode),
+                g.label.clone(),
+                g.questions.to_string(),
+                format!("{:.1}", g.f1 * 100.0),
+                g.judge
+                    .map_or_else(|| "not run".to_owned(), |j| format!("{:.1}", j * 100.0)),
+                g.judged.to_string(),
+            ]);
+        }
+    }
+    table(out, &header, rows);
+    let failed = qa.answers.iter().filter(|a| a.error.is_some()).count();
+    let u = &qa.usage;
+    let _ = writeln!(out, "## Cost\n");
+    let header: Vec<String> = ["measure", "value"].map(str::to_owned).to_vec();
+    let mut rows = vec![
+        vec![
+            "LLM calls (answers and judging)".to_owned(),
+            u.calls.to_string(),
+        ],
+        vec![
+            "failed calls / retries".to_owned(),
+            format!("{} / {}", u.failures, u.retries),
+        ],
+        vec![
+            "answers without a prediction".to_owned(),
+            failed.to_string(),
+        ],
+        vec!["prompt tokens".to_owned(), u.prompt_tokens.to_string()],
+        vec![
+            "completion tokens".to_owned(),
+            u.completion_tokens.to_string(),
+        ],
+    ];
+    for m in &qa.summary {
+        rows.push(vec![
+            format!("answer latency `{}` p50 / p95 ms", m.mode),
+            format!(
+                "{:.0} / {:.0}",
+                m.answer_latency_ms.p50, m.answer_latency_ms.p95
+            ),
+        ]);
+    }
+    rows.push(vec![
+        "building units".to_owned(),
+        "no LLM calls (extractive)".to_owned(),
+    ]);
+    table(out, &header, rows);
 }

@@ -8,6 +8,7 @@ pub mod build;
 pub mod embed;
 mod error;
 mod ids;
+pub mod llm;
 mod model;
 pub mod store;
 pub mod text_index;

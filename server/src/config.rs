@@ -12,6 +12,8 @@ use memory::validate::Limits;
 use retrieval::RetrievalConfig;
 use serde::{Deserialize, Serialize};
 
+use crate::llm::LlmConfig;
+
 /// mnemo's whole configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
@@ -23,6 +25,7 @@ pub struct Config {
     pub limits: Limits,
     pub retrieval: RetrievalConfig,
     pub worker: WorkerConfig,
+    pub llm: LlmConfig,
 }
 
 /// The HTTP listener.
@@ -139,10 +142,13 @@ impl Config {
         Ok(())
     }
 
-    /// The configuration as JSON for the start-up log. It holds no secrets yet; when it does,
-    /// they are redacted here.
+    /// The configuration as JSON for logs and run specs, with secrets replaced by `***`.
     pub fn redacted(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or_default()
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        if self.llm.api_key.is_some() {
+            value["llm"]["api_key"] = serde_json::Value::from("***");
+        }
+        value
     }
 }
 

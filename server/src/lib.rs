@@ -9,6 +9,7 @@ pub mod engine;
 mod error;
 mod http;
 pub mod import;
+pub mod llm;
 
 pub use config::{Config, ConfigError, ServerConfig, StorageConfig, WorkerConfig};
 pub use engine::Engine;

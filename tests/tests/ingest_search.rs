@@ -57,6 +57,31 @@ async fn search_finds_a_fact_stated_once_as_the_first_turn() {
 }
 
 #[tokio::test]
+async fn explain_rates_each_covered_turn_by_its_own_relevance() {
+    let Some(model) = embedder() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let app = server::app(open_engine(config(dir.path()), &model));
+    ingest_conversation(&app, &fixture()[0]).await;
+    let query = json!({ "query": "Who taught Theo to play the cello?", "top_k": 1, "granularities": ["session"], "explain": true });
+    let (_, body) = call(&app, Method::POST, "/v1/users/conv-a/search", Some(&query)).await;
+    let turns = body["results"][0]["turns"].as_array().unwrap();
+    let best = turns
+        .iter()
+        .max_by(|a, b| {
+            a["relevance"]
+                .as_f64()
+                .unwrap()
+                .total_cmp(&b["relevance"].as_f64().unwrap())
+        })
+        .unwrap();
+    assert_eq!(best["external_id"], "D2:5", "{body:#}");
+    // Without explain, no relevance is sent.
+    let query = json!({ "query": "Who taught Theo to play the cello?", "top_k": 1, "granularities": ["session"] });
+    let (_, body) = call(&app, Method::POST, "/v1/users/conv-a/search", Some(&query)).await;
+    assert!(body["results"][0]["turns"][0].get("relevance").is_none());
+}
+
+#[tokio::test]
 async fn captions_and_speakers_are_searchable() {
     let Some(model) = embedder() else { return };
     let dir = tempfile::tempdir().unwrap();

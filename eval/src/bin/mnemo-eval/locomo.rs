@@ -8,9 +8,12 @@ use eval::backend::Backend;
 use eval::dataset;
 use eval::modes::{self, Mode};
 use eval::output::{RESULTS_FORMAT, Results, write_all};
+use eval::qa::{QaOptions, QaResults, answer_all};
 use eval::run::{Progress, RunOptions, run};
 use eval::spec::{RunSpec, git_commit, machine, sha256_hex};
 use indicatif::{ProgressBar, ProgressStyle};
+use memory::llm::LanguageModel;
+use server::llm::OpenAiClient;
 use server::{Config, Engine};
 
 #[derive(Debug, clap::Args)]
@@ -45,9 +48,90 @@ pub(crate) struct Args {
     /// Evaluate a running server (ingesting into it over HTTP) instead of an engine in process.
     #[arg(long)]
     server: Option<String>,
-    /// A mnemo configuration file for the in-process engine.
+    /// A mnemo configuration file for the in-process engine (and its `[llm]` section).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// An OpenAI-compatible API root (such as http://127.0.0.1:8080/v1) for answers and judging;
+    /// overrides llm.base_url. Without one, F1 and judge columns say "not run".
+    #[arg(long)]
+    llm_url: Option<String>,
+    /// The model name sent to the API (overrides llm.model).
+    #[arg(long)]
+    llm_model: Option<String>,
+    /// Modes whose units are answered from (default: the last mode); repeatable.
+    #[arg(long = "qa-mode")]
+    qa_modes: Vec<String>,
+    /// Answer only the first N questions (a local model is slow).
+    #[arg(long)]
+    qa_limit: Option<usize>,
+    /// Context budget for answers, in tokens.
+    #[arg(long, default_value_t = 2000)]
+    qa_budget: usize,
+    /// Do not ask the model to judge answers.
+    #[arg(long)]
+    no_judge: bool,
+}
+
+/// Generates and scores answers when a language model is configured.
+async fn answer(
+    args: &Args,
+    config: &Config,
+    options: &RunOptions,
+    questions: &[eval::run::QuestionOutcome],
+) -> anyhow::Result<Option<QaResults>> {
+    let mut llm = config.llm.clone();
+    if let Some(url) = &args.llm_url {
+        llm.base_url = Some(url.clone());
+    }
+    if let Some(model) = &args.llm_model {
+        llm.model = model.clone();
+    }
+    if llm.base_url.is_none() {
+        return Ok(None);
+    }
+    let modes = if args.qa_modes.is_empty() {
+        options
+            .modes
+            .last()
+            .map(|m| vec![m.name.clone()])
+            .unwrap_or_default()
+    } else {
+        args.qa_modes.clone()
+    };
+    for m in &modes {
+        anyhow::ensure!(
+            options.modes.iter().any(|o| &o.name == m),
+            "--qa-mode {m} is not among the modes run"
+        );
+    }
+    let qa_options = QaOptions {
+        modes,
+        budget: args.qa_budget,
+        limit: args.qa_limit,
+        judge: !args.no_judge,
+    };
+    let count = questions.len().min(args.qa_limit.unwrap_or(usize::MAX)) * qa_options.modes.len();
+    let bar = ProgressBar::new(count as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} answering [{bar:40}] {pos}/{len} {elapsed_precise} (eta {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let questions = questions.to_vec();
+    let ticker = bar.clone();
+    // The client blocks: it lives, answers and is dropped on a blocking thread.
+    let results = tokio::task::spawn_blocking(move || -> anyhow::Result<QaResults> {
+        let client = OpenAiClient::from_config(&llm)?.context("no language model configured")?;
+        let model: Arc<dyn LanguageModel> = Arc::new(client);
+        Ok(answer_all(&model, &questions, &qa_options, || {
+            ticker.inc(1)
+        }))
+    })
+    .await??;
+    bar.finish_and_clear();
+    Ok(Some(results))
 }
 
 pub(crate) async fn run_command(args: &Args) -> anyhow::Result<()> {
@@ -78,6 +162,7 @@ pub(crate) async fn run_command(args: &Args) -> anyhow::Result<()> {
     };
     let started_at = chrono::Utc::now().to_rfc3339();
     let scratch = tempfile::tempdir()?;
+    let base_config = Config::load(args.config.as_deref())?;
     let (backend, engine_config, label) = match &args.server {
         Some(url) => {
             let base = url.trim_end_matches('/').to_owned();
@@ -91,7 +176,7 @@ pub(crate) async fn run_command(args: &Args) -> anyhow::Result<()> {
             )
         }
         None => {
-            let mut config = Config::load(args.config.as_deref())?;
+            let mut config = base_config.clone();
             config.storage.data_dir = scratch.path().to_path_buf();
             let redacted = config.redacted();
             let engine = tokio::task::spawn_blocking(move || Engine::open(config)).await??;
@@ -124,6 +209,7 @@ pub(crate) async fn run_command(args: &Args) -> anyhow::Result<()> {
     .await?;
     bar.finish_and_clear();
 
+    let qa = answer(args, &base_config, &options, &outcome.questions).await?;
     let summary = eval::aggregate::summarise(&outcome, &options);
     let spec = RunSpec {
         dataset: args.data.display().to_string(),
@@ -147,6 +233,7 @@ pub(crate) async fn run_command(args: &Args) -> anyhow::Result<()> {
         spec,
         summary,
         questions: outcome.questions,
+        qa,
     };
     let written = write_all(&args.out, &results, &options)?;
     for path in written {

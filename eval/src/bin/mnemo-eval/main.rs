@@ -23,7 +23,7 @@ enum Command {
     /// time in the embedding model, and search latency in process and over HTTP.
     Bench(bench::Args),
     /// Run the LoCoMo retrieval benchmark with every mode in one run and write a report.
-    Locomo(locomo::Args),
+    Locomo(Box<locomo::Args>),
 }
 
 fn main() -> ExitCode {
