@@ -153,15 +153,13 @@ impl Backend {
         let units = match self {
             Self::InProcess(engine) => {
                 let params = SearchParams {
-                    query: query.to_owned(),
-                    top_k,
                     granularities: options.granularities.clone(),
-                    time: Default::default(),
-                    fusion: options.fusion,
                     explain: true,
+                    method: options.method(),
+                    ..SearchParams::new(query, top_k)
                 };
-                let results = engine.search(UserId::new(user)?, params).await?;
-                results.into_iter().map(from_engine).collect()
+                let outcome = engine.search(UserId::new(user)?, params).await?;
+                outcome.results.into_iter().map(from_engine).collect()
             }
             Self::Http { client, base } => {
                 let mut body = serde_json::to_value(options)?;

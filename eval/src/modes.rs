@@ -2,16 +2,35 @@
 //! define more), so comparing a new configuration needs no change to the harness.
 
 use memory::Granularity;
-use retrieval::Fusion;
+use retrieval::{Fusion, MemGasOptions, StrategyChoice, StrategyKind};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
-/// The search options a mode sets; the same names as the search API's fields.
+/// The search options a mode sets; the same names as the search API's fields. What a mode
+/// leaves out is the server's configured default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct ModeOptions {
-    /// Granularities to search; empty means all.
+    /// Granularities to search; empty means the method's default.
     pub granularities: Vec<Granularity>,
-    pub fusion: Fusion,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<StrategyKind>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fusion: Option<Fusion>,
+    /// MemGAS settings laid over the configured ones.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memgas: Option<Map<String, Value>>,
+}
+
+impl ModeOptions {
+    /// The ranking method as the search API takes it.
+    pub fn method(&self) -> StrategyChoice {
+        StrategyChoice {
+            strategy: self.strategy,
+            fusion: self.fusion,
+            memgas: self.memgas.clone(),
+        }
+    }
 }
 
 /// A named retrieval configuration.
@@ -30,14 +49,33 @@ fn mode(name: &str, description: &str, granularities: &[Granularity], fusion: Fu
         description: description.to_owned(),
         options: ModeOptions {
             granularities: granularities.to_vec(),
-            fusion,
+            strategy: Some(StrategyKind::Hybrid),
+            fusion: Some(fusion),
+            memgas: None,
         },
     }
 }
 
-/// The built-in modes: plain baselines and mnemo's default.
+/// A MemGAS mode: the configured settings with `overrides` laid over them.
+fn memgas(name: &str, description: &str, overrides: Value) -> Mode {
+    Mode {
+        name: name.to_owned(),
+        description: description.to_owned(),
+        options: ModeOptions {
+            strategy: Some(StrategyKind::Memgas),
+            memgas: overrides.as_object().filter(|m| !m.is_empty()).cloned(),
+            ..ModeOptions::default()
+        },
+    }
+}
+
+/// The built-in modes: plain baselines, MemGAS as published, mnemo's default and its
+/// ablations (each the default with one part switched off or on).
 pub fn builtin() -> Vec<Mode> {
     use Granularity::{Round, Session, Turn};
+    let paper = serde_json::to_value(MemGasOptions::paper()).unwrap_or_default();
+    let mut paper_lexical = paper.clone();
+    paper_lexical["lexical_weight"] = Value::from(1.0);
     vec![
         mode("bm25-turn", "BM25 over turns", &[Turn], Fusion::Lexical),
         mode(
@@ -66,9 +104,49 @@ pub fn builtin() -> Vec<Mode> {
         ),
         mode(
             "hybrid",
-            "mnemo default: dense and BM25 over every granularity, reciprocal-rank fusion",
+            "dense and BM25 over every granularity, reciprocal-rank fusion",
             &[],
             Fusion::Rrf,
+        ),
+        memgas(
+            "memgas-paper",
+            "MemGAS as published: dense only, entropy router, PageRank over the association graph, every granularity",
+            paper,
+        ),
+        memgas(
+            "memgas-paper-lexical",
+            "MemGAS as published with BM25 fused into the unit scores",
+            paper_lexical,
+        ),
+        memgas(
+            "mnemo",
+            "mnemo's default: MemGAS with the configured settings",
+            Value::Null,
+        ),
+        memgas(
+            "mnemo-no-router",
+            "the default with every granularity weighted the same",
+            serde_json::json!({"router": "off"}),
+        ),
+        memgas(
+            "mnemo-no-lexical",
+            "the default without BM25",
+            serde_json::json!({"lexical_weight": 0.0}),
+        ),
+        memgas(
+            "mnemo-graph",
+            "the default with a third of each score from PageRank over the association graph",
+            serde_json::json!({"graph_weight": 0.33}),
+        ),
+        memgas(
+            "mnemo-no-structure",
+            "the default without the session prior and neighbouring turns",
+            serde_json::json!({"session_prior": 0.0, "previous_turn": 0.0, "next_turn": 0.0}),
+        ),
+        memgas(
+            "mnemo-no-query-analysis",
+            "the default without speaker and date boosts",
+            serde_json::json!({"speaker_boost": 0.0, "date_boost": 0.0, "recency_boost": 0.0}),
         ),
     ]
 }
@@ -99,6 +177,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn builtin_memgas_modes_resolve_against_the_default_settings() {
+        let base = MemGasOptions::default();
+        for m in builtin() {
+            let resolved = m.options.method().resolve(StrategyKind::Memgas, &base);
+            assert!(resolved.is_ok(), "{}: {resolved:?}", m.name);
+        }
+        let paper = select(&["memgas-paper".into()], Vec::new()).unwrap();
+        let (strategy, _) = paper[0]
+            .options
+            .method()
+            .resolve(StrategyKind::Memgas, &base)
+            .unwrap();
+        assert_eq!(
+            strategy,
+            retrieval::Strategy::Memgas(MemGasOptions::paper())
+        );
+    }
+
+    #[test]
     fn modes_are_selected_by_name_and_files_can_add_or_replace_them() {
         let all = select(&[], Vec::new()).unwrap();
         assert_eq!(all.len(), builtin().len());
@@ -108,7 +205,7 @@ mod tests {
         .unwrap();
         let picked = select(&["dense-summary".into(), "bm25-turn".into()], extra).unwrap();
         assert_eq!(picked[0].options.granularities, vec![Granularity::Summary]);
-        assert_eq!(picked[1].options.fusion, Fusion::Lexical);
+        assert_eq!(picked[1].options.fusion, Some(Fusion::Lexical));
         assert!(
             select(&["nope".into()], Vec::new())
                 .unwrap_err()

@@ -5,8 +5,10 @@
 //! configuration (see [`store`], [`text_index`], [`vector_index`]).
 
 pub mod build;
+pub mod catalog;
 pub mod embed;
 mod error;
+pub mod graph_index;
 mod ids;
 pub mod llm;
 mod model;

@@ -57,6 +57,7 @@ pub fn gather(
                 granularities,
                 time,
                 k,
+                exclude_session: None,
             },
         )?;
         for (c, (_, list)) in out.iter_mut().zip(dense) {

@@ -1,6 +1,8 @@
 //! The hybrid retriever: validates a search, embeds the query, gathers candidates and fuses them.
 
+use memory::catalog::Catalog;
 use memory::embed::Embedder;
+use memory::graph_index::GraphIndex;
 use memory::text_index::TextIndex;
 use memory::vector_index::VectorIndex;
 use memory::{Granularity, UserId};
@@ -9,7 +11,9 @@ use tracing::instrument;
 
 use crate::candidates::{CandidateQuery, Candidates, gather};
 use crate::fusion::{FusionInput, reciprocal_rank_fusion, sort_hits};
+use crate::memgas::MemGasOptions;
 use crate::query::{Fusion, Hit, Ranking, SearchParams, SignalScores};
+use crate::strategy::{Strategy, StrategyKind};
 use crate::{Result, RetrievalError};
 
 /// Tuning of the read path.
@@ -24,6 +28,10 @@ pub struct RetrievalConfig {
     pub max_top_k: usize,
     /// The longest query, in characters.
     pub max_query_chars: usize,
+    /// The ranking method of searches that name none.
+    pub strategy: StrategyKind,
+    /// The MemGAS settings of searches that override none.
+    pub memgas: MemGasOptions,
 }
 
 impl Default for RetrievalConfig {
@@ -33,6 +41,8 @@ impl Default for RetrievalConfig {
             rrf_k: 60.0,
             max_top_k: 100,
             max_query_chars: 4_000,
+            strategy: StrategyKind::default(),
+            memgas: MemGasOptions::default(),
         }
     }
 }
@@ -42,6 +52,8 @@ impl Default for RetrievalConfig {
 pub struct Retriever<'a> {
     pub vectors: &'a dyn VectorIndex,
     pub text: &'a dyn TextIndex,
+    pub catalog: &'a Catalog,
+    pub graph: &'a GraphIndex,
     pub embedder: &'a dyn Embedder,
     pub config: &'a RetrievalConfig,
 }
@@ -61,8 +73,8 @@ fn invalid(reason: impl Into<String>) -> RetrievalError {
 }
 
 impl Retriever<'_> {
-    /// Checks a search against the limits.
-    pub fn validate(&self, params: &SearchParams) -> Result<()> {
+    /// Checks a search against the limits; returns the method and fusion it resolves to.
+    pub fn validate(&self, params: &SearchParams) -> Result<(Strategy, Fusion)> {
         let chars = params.query.chars().count();
         if params.query.trim().is_empty() {
             return Err(invalid("query must not be empty"));
@@ -84,13 +96,22 @@ impl Retriever<'_> {
         {
             return Err(invalid("time_from must be earlier than time_to"));
         }
-        Ok(())
+        params
+            .method
+            .resolve(self.config.strategy, &self.config.memgas)
     }
 
     /// Runs a search for a user, best results first.
-    #[instrument(skip_all, fields(top_k = params.top_k, fusion = ?params.fusion))]
+    #[instrument(skip_all, fields(top_k = params.top_k))]
     pub fn search(&self, user: &UserId, params: &SearchParams) -> Result<Ranking> {
-        self.validate(params)?;
+        let (strategy, fusion) = self.validate(params)?;
+        match &strategy {
+            Strategy::Hybrid => self.hybrid(user, params, fusion),
+            Strategy::Memgas(options) => crate::memgas::search(self, user, params, options),
+        }
+    }
+
+    fn hybrid(&self, user: &UserId, params: &SearchParams, fusion: Fusion) -> Result<Ranking> {
         let granularities: Vec<Granularity> = if params.granularities.is_empty() {
             Granularity::ALL
                 .into_iter()
@@ -102,7 +123,7 @@ impl Retriever<'_> {
             gs.dedup();
             gs
         };
-        let vector = match params.fusion {
+        let vector = match fusion {
             Fusion::Lexical if !params.explain => None,
             Fusion::Lexical | Fusion::Rrf | Fusion::Dense => {
                 let mut vs = self.embedder.embed(&[params.query.as_str()])?;
@@ -110,7 +131,7 @@ impl Retriever<'_> {
             }
         };
         let k = self.config.candidates.max(params.top_k);
-        let dense_query = match params.fusion {
+        let dense_query = match fusion {
             Fusion::Lexical => None,
             Fusion::Rrf | Fusion::Dense => vector.as_deref(),
         };
@@ -119,11 +140,11 @@ impl Retriever<'_> {
             text: &params.query,
             vector: dense_query,
             granularities: &granularities,
-            time: params.time,
+            time: params.effective_time(),
             k,
         };
         let candidates = gather(&query, self.vectors, self.text)?;
-        let mut hits = match params.fusion {
+        let mut hits = match fusion {
             Fusion::Rrf => {
                 let inputs: Vec<FusionInput<'_>> = candidates
                     .iter()
@@ -143,6 +164,7 @@ impl Retriever<'_> {
         Ok(Ranking {
             hits,
             query_vector: vector,
+            router: Vec::new(),
         })
     }
 }

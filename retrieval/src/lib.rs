@@ -4,14 +4,22 @@
 //! Retrieval reads the derived indexes through `memory`'s traits and knows nothing about HTTP
 //! or about how units are stored.
 
+pub mod analysis;
+pub mod association;
 mod candidates;
 mod error;
 mod fusion;
 mod hybrid;
+pub mod memgas;
+pub mod ppr;
 mod query;
+pub mod router;
+mod strategy;
 
 pub use candidates::{CandidateQuery, Candidates, gather};
 pub use error::{Result, RetrievalError};
 pub use fusion::{FusionInput, reciprocal_rank_fusion};
 pub use hybrid::{RetrievalConfig, Retriever};
+pub use memgas::MemGasOptions;
 pub use query::{Fusion, Hit, Ranking, SearchParams, SignalScores};
+pub use strategy::{Strategy, StrategyChoice, StrategyKind};

@@ -10,6 +10,7 @@ use memory::build::BuildConfig;
 use memory::embed::EmbedderConfig;
 use memory::validate::Limits;
 use retrieval::RetrievalConfig;
+use retrieval::association::AssociationConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::llm::LlmConfig;
@@ -24,6 +25,7 @@ pub struct Config {
     pub build: BuildConfig,
     pub limits: Limits,
     pub retrieval: RetrievalConfig,
+    pub association: AssociationConfig,
     pub worker: WorkerConfig,
     pub llm: LlmConfig,
 }
@@ -132,6 +134,12 @@ impl Config {
         }
         if self.retrieval.rrf_k.is_nan() || self.retrieval.rrf_k < 0.0 {
             return bad("retrieval.rrf_k must be a non-negative number");
+        }
+        if let Err(e) = self.retrieval.memgas.check() {
+            return Err(ConfigError::Invalid(format!("retrieval.memgas: {e}")));
+        }
+        if let Err(e) = self.association.check() {
+            return Err(ConfigError::Invalid(format!("association: {e}")));
         }
         if self.worker.max_batch_sessions == 0 {
             return bad("worker.max_batch_sessions must be at least 1");

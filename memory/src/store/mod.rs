@@ -60,6 +60,19 @@ pub struct NewUnit {
     pub embedding: Vec<f32>,
 }
 
+/// A session's freshly built units, ready to replace its old ones.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionBuild<'a> {
+    pub session: SessionKey,
+    /// The number of turns the units were built from.
+    pub built_turns: usize,
+    pub units: &'a [NewUnit],
+    /// Association edges from `units[i]` to existing units, with their weights.
+    pub links: &'a [(usize, UnitId, f32)],
+    /// The session's distinct terms, for the user's keyword statistics.
+    pub terms: &'a [String],
+}
+
 /// A stored unit as the derived indexes see it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndexedUnit {
@@ -68,8 +81,21 @@ pub struct IndexedUnit {
     pub session_key: SessionKey,
     pub granularity: Granularity,
     pub event_time: Timestamp,
+    /// Positions of the first and last turns the unit covers.
+    pub first_position: u32,
+    pub last_position: u32,
+    /// The speaker, for a turn unit.
+    pub speaker: Option<String>,
     pub text: String,
     pub embedding: Vec<f32>,
+}
+
+/// An association between two units of a user, with its strength (their similarity).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Edge {
+    pub from: UnitId,
+    pub to: UnitId,
+    pub weight: f32,
 }
 
 /// What a delete removed.

@@ -141,6 +141,7 @@ impl VectorIndex for ExactIndex {
                 .chunks_exact(self.dim)
                 .enumerate()
                 .filter(|(i, _)| query.time.contains(p.times[*i]))
+                .filter(|(i, _)| query.exclude_session != Some(p.sessions[*i]))
                 .map(|(i, v)| ScoredUnit {
                     unit_id: p.ids[i],
                     score: dot(query.vector, v),
@@ -219,6 +220,7 @@ mod tests {
             granularities: &[Granularity::Turn, Granularity::Session],
             time,
             k,
+            exclude_session: None,
         };
         let hits = index
             .search(&ann, &query(TimeRange::default(), 10))

@@ -27,6 +27,8 @@ pub struct VectorQuery<'a> {
     pub time: TimeRange,
     /// Results per granularity (`usize::MAX` for all).
     pub k: usize,
+    /// Leave out this session's units.
+    pub exclude_session: Option<SessionKey>,
 }
 
 /// Nearest-neighbour search over units' vectors, partitioned by user.

@@ -12,6 +12,8 @@ pub struct Metrics {
     texts_embedded: AtomicU64,
     embed_nanos: AtomicU64,
     build_nanos: AtomicU64,
+    association_nanos: AtomicU64,
+    edges: AtomicU64,
     searches: AtomicU64,
 }
 
@@ -27,6 +29,10 @@ pub struct MetricsSnapshot {
     pub embed_time: Duration,
     /// Time the write path spent building batches, embedding included.
     pub build_time: Duration,
+    /// Time the write path spent associating units (MemGAS links).
+    pub association_time: Duration,
+    /// Association edges made.
+    pub edges: u64,
     pub searches: u64,
 }
 
@@ -53,6 +59,11 @@ impl Metrics {
         add(&self.build_nanos, took.as_nanos() as u64);
     }
 
+    pub(crate) fn associated(&self, edges: u64, took: Duration) {
+        add(&self.edges, edges);
+        add(&self.association_nanos, took.as_nanos() as u64);
+    }
+
     pub(crate) fn searched(&self) {
         add(&self.searches, 1);
     }
@@ -67,6 +78,8 @@ impl Metrics {
             texts_embedded: get(&self.texts_embedded),
             embed_time: Duration::from_nanos(get(&self.embed_nanos)),
             build_time: Duration::from_nanos(get(&self.build_nanos)),
+            association_time: Duration::from_nanos(get(&self.association_nanos)),
+            edges: get(&self.edges),
             searches: get(&self.searches),
         }
     }

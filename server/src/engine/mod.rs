@@ -1,6 +1,7 @@
 //! The engine: mnemo's whole behaviour behind one handle, with no HTTP in sight. The REST API,
 //! the CLI, the evaluation harness and the tests all drive this same type.
 
+mod association;
 mod metrics;
 mod pipeline;
 mod recovery;
@@ -14,7 +15,9 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use memory::build::BuildConfig;
+use memory::catalog::Catalog;
 use memory::embed::{Embedder, FastEmbedder};
+use memory::graph_index::GraphIndex;
 use memory::store::{Actor, DeleteCounts, IngestReceipt, SqliteStore};
 use memory::text_index::{TantivyIndex, TextIndex};
 use memory::vector_index::{ExactIndex, VectorIndex, VectorQuery};
@@ -22,6 +25,8 @@ use memory::{
     Granularity, MemoryError, NewSession, NewTurn, SessionId, SessionRecord, SessionStatus,
     SessionSummary, TimeRange, Timestamp, TurnId, Unit, UnitFilter, UnitId, UserId,
 };
+use retrieval::association::AssociationConfig;
+use retrieval::router::RouteWeight;
 use retrieval::{Retriever, SearchParams, SignalScores};
 use tokio::sync::oneshot;
 use tracing::info;
@@ -40,7 +45,27 @@ pub(crate) struct Shared {
     pub(crate) vectors: Box<dyn VectorIndex>,
     pub(crate) text: Box<dyn TextIndex>,
     pub(crate) build: BuildConfig,
+    pub(crate) catalog: Catalog,
+    pub(crate) graph: GraphIndex,
+    pub(crate) association: AssociationConfig,
     pub(crate) metrics: Metrics,
+}
+
+impl Shared {
+    /// The write path's view, with the embedder that builds units.
+    pub(crate) fn parts<'a>(&'a self, embedder: &'a dyn Embedder) -> pipeline::Parts<'a> {
+        pipeline::Parts {
+            store: &self.store,
+            vectors: self.vectors.as_ref(),
+            text: self.text.as_ref(),
+            embedder,
+            build: &self.build,
+            catalog: &self.catalog,
+            graph: &self.graph,
+            association: &self.association,
+            metrics: &self.metrics,
+        }
+    }
 }
 
 struct Inner {
@@ -132,6 +157,13 @@ pub struct SearchResult {
     pub turn_relevance: Vec<Option<f32>>,
 }
 
+/// A search's results, with the router's weights when the method routes (MemGAS).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchOutcome {
+    pub results: Vec<SearchResult>,
+    pub router: Vec<RouteWeight>,
+}
+
 /// The engine's state for `/health`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Health {
@@ -158,6 +190,7 @@ fn rate_turns(
         granularities: &[Granularity::Turn],
         time: TimeRange::default(),
         k: usize::MAX,
+        exclude_session: None,
     };
     let scores: HashMap<UnitId, f32> = shared
         .vectors
@@ -210,12 +243,17 @@ impl Engine {
         let store = SqliteStore::open(dir)?;
         let text = TantivyIndex::open(&dir.join("text"))?;
         let vectors = ExactIndex::new(ingest.dim());
-        recovery::load_indexes(&store, &vectors, &text)?;
+        let catalog = Catalog::default();
+        let graph = GraphIndex::default();
+        recovery::load_indexes(&store, &vectors, &text, &catalog, &graph)?;
         let shared = Arc::new(Shared {
             store,
             vectors: Box::new(vectors),
             text: Box::new(text),
             build: config.build.clone(),
+            catalog,
+            graph,
+            association: config.association.clone(),
             metrics: Metrics::default(),
         });
         let worker = Worker::start(
@@ -347,7 +385,7 @@ impl Engine {
     }
 
     /// Searches a user's memory.
-    pub async fn search(&self, user: UserId, params: SearchParams) -> Result<Vec<SearchResult>> {
+    pub async fn search(&self, user: UserId, params: SearchParams) -> Result<SearchOutcome> {
         let shared = self.shared();
         let embedder = Arc::clone(&self.inner.query_embedder);
         let config = self.inner.config.retrieval.clone();
@@ -355,6 +393,8 @@ impl Engine {
             let retriever = Retriever {
                 vectors: shared.vectors.as_ref(),
                 text: shared.text.as_ref(),
+                catalog: &shared.catalog,
+                graph: &shared.graph,
                 embedder: embedder.as_ref(),
                 config: &config,
             };
@@ -388,7 +428,10 @@ impl Engine {
             if let (true, Some(vector)) = (params.explain, ranking.query_vector) {
                 rate_turns(&shared, &user, &vector, &mut results)?;
             }
-            Ok(results)
+            Ok(SearchOutcome {
+                results,
+                router: ranking.router,
+            })
         })
         .await
     }

@@ -9,11 +9,16 @@ use memory::build::{
     BuildConfig, KeyPhrase, extractive_keywords, extractive_summary, key_phrases, phrase_terms,
     render_turn, verbatim_units,
 };
+use memory::catalog::Catalog;
 use memory::embed::Embedder;
-use memory::store::{Actor, BuildInput, IndexedUnit, NewUnit, SessionKey, SqliteStore};
+use memory::graph_index::GraphIndex;
+use memory::store::{
+    Actor, BuildInput, Edge, IndexedUnit, NewUnit, SessionBuild, SessionKey, SqliteStore,
+};
 use memory::text_index::TextIndex;
 use memory::vector_index::{VectorEntry, VectorIndex};
 use memory::{Granularity, SessionStatus, Timestamp, UnitDraft, UserId};
+use retrieval::association::AssociationConfig;
 use tracing::{instrument, warn};
 
 use super::metrics::Metrics;
@@ -27,6 +32,9 @@ pub(crate) struct Parts<'a> {
     pub(crate) text: &'a dyn TextIndex,
     pub(crate) embedder: &'a dyn Embedder,
     pub(crate) build: &'a BuildConfig,
+    pub(crate) catalog: &'a Catalog,
+    pub(crate) graph: &'a GraphIndex,
+    pub(crate) association: &'a AssociationConfig,
     pub(crate) metrics: &'a Metrics,
 }
 
@@ -166,44 +174,79 @@ fn store_and_index(
             Ok(NewUnit { draft, embedding })
         })
         .collect::<Result<_>>()?;
-    let Some(ids) =
-        parts
-            .store
-            .replace_units(key, p.input.turns.len(), &units, &p.terms, now, ACTOR)?
-    else {
+    let user = &p.input.user_id;
+    let links = super::association::links(parts, user, key, &units)?;
+    let build = SessionBuild {
+        session: key,
+        built_turns: p.input.turns.len(),
+        units: &units,
+        links: &links,
+        terms: &p.terms,
+    };
+    let Some(ids) = parts.store.replace_units(build, now, ACTOR)? else {
         return Ok(match parts.store.build_input(key)? {
             None => BuildOutcome::Deleted,
             Some(_) => BuildOutcome::Stale,
         });
     };
-    let user = &p.input.user_id;
+    let edges: Vec<Edge> = links
+        .iter()
+        .map(|&(i, to, weight)| Edge {
+            from: ids[i],
+            to,
+            weight,
+        })
+        .collect();
     let mut counts: BTreeMap<Granularity, usize> = BTreeMap::new();
     let mut entries = Vec::with_capacity(units.len());
     let mut docs = Vec::with_capacity(units.len());
     for (unit, id) in units.into_iter().zip(ids) {
-        *counts.entry(unit.draft.granularity).or_default() += 1;
+        let d = unit.draft;
+        *counts.entry(d.granularity).or_default() += 1;
+        let speaker = (d.granularity == Granularity::Turn)
+            .then(|| {
+                d.turn_positions
+                    .first()
+                    .and_then(|&pos| p.input.turns.get(pos as usize))
+            })
+            .flatten()
+            .map(|t| t.speaker.clone());
         docs.push(IndexedUnit {
             unit_id: id,
             user_id: user.clone(),
             session_key: key,
-            granularity: unit.draft.granularity,
-            event_time: unit.draft.event_time,
-            text: unit.draft.text,
+            granularity: d.granularity,
+            event_time: d.event_time,
+            first_position: d.turn_positions.iter().copied().min().unwrap_or(0),
+            last_position: d.turn_positions.iter().copied().max().unwrap_or(0),
+            speaker,
+            text: d.text,
             embedding: Vec::new(),
         });
         entries.push(VectorEntry {
             unit_id: id,
             session_key: key,
-            granularity: unit.draft.granularity,
-            event_time: unit.draft.event_time,
+            granularity: d.granularity,
+            event_time: d.event_time,
             vector: unit.embedding,
         });
     }
-    parts.vectors.remove_session(user, key)?;
+    forget_session(parts, user, key)?;
     parts.vectors.upsert(user, entries)?;
-    parts.text.delete_session(key)?;
+    parts.catalog.upsert(user, &docs)?;
+    parts.graph.add(user, &edges)?;
     parts.text.add(&docs)?;
     Ok(BuildOutcome::Built(counts))
+}
+
+/// Removes a session's units from every in-memory index and buffers their removal from the
+/// full-text index.
+pub(crate) fn forget_session(parts: &Parts<'_>, user: &UserId, key: SessionKey) -> Result<()> {
+    parts.vectors.remove_session(user, key)?;
+    let gone = parts.catalog.remove_session(user, key)?;
+    parts.graph.remove_units(user, &gone)?;
+    parts.text.delete_session(key)?;
+    Ok(())
 }
 
 /// Builds the units of these sessions. Each session gets its own outcome; a failure of one

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use memory::catalog::Catalog;
+use memory::graph_index::GraphIndex;
 use memory::store::{IndexOp, IndexedUnit, SqliteStore};
 use memory::text_index::TextIndex;
 use memory::vector_index::{VectorEntry, VectorIndex};
@@ -37,6 +39,8 @@ pub(crate) fn load_indexes(
     store: &SqliteStore,
     vectors: &dyn VectorIndex,
     text: &dyn TextIndex,
+    catalog: &Catalog,
+    graph: &GraphIndex,
 ) -> Result<()> {
     let head = store.index_log_head()?;
     let applied = text.applied_seq()?;
@@ -62,10 +66,29 @@ pub(crate) fn load_indexes(
                 reason: other.to_string(),
             },
         })?;
+        let mut by_user: HashMap<&UserId, Vec<IndexedUnit>> = HashMap::new();
+        for u in &units {
+            by_user.entry(&u.user_id).or_default().push(u.clone());
+        }
+        for (user, list) in by_user {
+            catalog.upsert(user, &list)?;
+        }
         if rebuild {
             text.add(&units)?;
         }
         loaded += units.len();
+        Ok(())
+    })?;
+    let mut edges = 0usize;
+    store.for_each_edge(LOAD_BATCH, |batch| {
+        let mut by_user: HashMap<UserId, Vec<memory::store::Edge>> = HashMap::new();
+        for (user, e) in batch {
+            by_user.entry(user).or_default().push(e);
+        }
+        for (user, list) in by_user {
+            edges += list.len();
+            graph.add(&user, &list)?;
+        }
         Ok(())
     })?;
     match applied {

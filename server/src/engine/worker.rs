@@ -12,7 +12,7 @@ use memory::{SessionId, UserId};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{error, info, warn};
 
-use super::pipeline::{BuildOutcome, Parts, build_sessions, commit_text_index};
+use super::pipeline::{BuildOutcome, Parts, build_sessions, commit_text_index, forget_session};
 use super::{Shared, now};
 use crate::{Error, Result};
 
@@ -97,14 +97,7 @@ fn run(
     stopping: &AtomicBool,
     max_batch: usize,
 ) {
-    let parts = Parts {
-        store: &shared.store,
-        vectors: shared.vectors.as_ref(),
-        text: shared.text.as_ref(),
-        embedder,
-        build: &shared.build,
-        metrics: &shared.metrics,
-    };
+    let parts = shared.parts(embedder);
     let mut carried: Option<Job> = None;
     loop {
         let job = match carried.take() {
@@ -207,8 +200,7 @@ fn delete(
     let (key, counts) = parts
         .store
         .delete_session(user, session_id, now(), Actor(actor))?;
-    parts.vectors.remove_session(user, key)?;
-    parts.text.delete_session(key)?;
+    forget_session(parts, user, key)?;
     if let Err(e) = commit_text_index(parts) {
         // The delete is durable in the store and its log entry replays at the next start.
         warn!(error = %e, "full-text index commit failed after a delete; it catches up at the next start");

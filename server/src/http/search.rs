@@ -16,6 +16,10 @@ pub(super) async fn search(
     Json(body): Json<SearchIn>,
 ) -> Result<Reply<SearchOut>, ApiError> {
     let user = dto::user_id(user_id)?;
-    let results = engine.search(user, body.into_params()?).await?;
-    Ok(reply(StatusCode::OK, results.into()))
+    let (params, group_by, explain) = body.into_params()?;
+    let outcome = engine.search(user, params).await?;
+    Ok(reply(
+        StatusCode::OK,
+        SearchOut::new(outcome, group_by, explain),
+    ))
 }

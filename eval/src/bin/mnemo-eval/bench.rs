@@ -80,14 +80,7 @@ async fn search_in_process(
     let progress = bar(questions.len(), "searching in process");
     let mut took = Vec::with_capacity(questions.len());
     for q in questions {
-        let params = SearchParams {
-            query: q.question.clone(),
-            top_k,
-            granularities: Vec::new(),
-            time: Default::default(),
-            fusion: Default::default(),
-            explain: false,
-        };
+        let params = SearchParams::new(q.question.clone(), top_k);
         let started = Instant::now();
         engine
             .search(UserId::new(q.sample_id.clone())?, params)

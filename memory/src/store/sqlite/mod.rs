@@ -5,6 +5,7 @@
 //! read-only connections; WAL mode lets readers run while the writer commits.
 
 mod audit;
+mod edges;
 mod index_log;
 mod schema;
 mod sessions;

@@ -5,7 +5,8 @@ use rusqlite::Connection;
 use crate::Result;
 
 /// Each entry moves the schema from version `i` to `i + 1`. Append only; never edit one that shipped.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE users (
     id          INTEGER PRIMARY KEY,
     user_id     TEXT NOT NULL UNIQUE,
@@ -95,7 +96,19 @@ CREATE TABLE audit_log (
     after       TEXT
 );
 CREATE INDEX audit_user ON audit_log(user_id, id);
-"#];
+"#,
+    r#"
+-- Associations between units of a user (MemGAS), undirected, stored once from the newer unit.
+-- They go with either end's unit.
+CREATE TABLE unit_edges (
+    src         INTEGER NOT NULL REFERENCES units(id) ON DELETE CASCADE,
+    dst         INTEGER NOT NULL REFERENCES units(id) ON DELETE CASCADE,
+    weight      REAL NOT NULL,
+    PRIMARY KEY (src, dst)
+) WITHOUT ROWID;
+CREATE INDEX unit_edges_dst ON unit_edges(dst);
+"#,
+];
 
 /// Brings the database to the newest schema version.
 pub(super) fn migrate(conn: &mut Connection) -> Result<()> {

@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::json;
 
 use super::{SqliteStore, audit, index_log, require_user, terms};
-use crate::store::{Actor, IndexOp, IndexedUnit, NewUnit, SessionKey};
+use crate::store::{Actor, IndexOp, IndexedUnit, SessionBuild, SessionKey};
 use crate::{
     Granularity, MemoryError, Producer, Result, SessionId, Timestamp, TurnId, TurnRef, Unit,
     UnitFilter, UnitId, UserId,
@@ -110,6 +110,9 @@ struct RawIndexed {
     event_time: i64,
     text: String,
     embedding: Vec<u8>,
+    first_position: u32,
+    last_position: u32,
+    speaker: Option<String>,
 }
 
 fn indexed_unit(r: &Row<'_>) -> rusqlite::Result<RawIndexed> {
@@ -121,11 +124,20 @@ fn indexed_unit(r: &Row<'_>) -> rusqlite::Result<RawIndexed> {
         event_time: r.get(4)?,
         text: r.get(5)?,
         embedding: r.get(6)?,
+        first_position: r.get::<_, Option<u32>>(7)?.unwrap_or(0),
+        last_position: r.get::<_, Option<u32>>(8)?.unwrap_or(0),
+        speaker: r.get(9)?,
     })
 }
 
 const INDEXED_SELECT: &str = "SELECT n.id, u.user_id, n.session_pk, n.granularity, n.event_time,
-    n.text, n.embedding FROM units n JOIN users u ON u.id = n.user_pk";
+    n.text, n.embedding,
+    (SELECT MIN(t.position) FROM unit_turns ut JOIN turns t ON t.id = ut.turn_id WHERE ut.unit_id = n.id),
+    (SELECT MAX(t.position) FROM unit_turns ut JOIN turns t ON t.id = ut.turn_id WHERE ut.unit_id = n.id),
+    CASE n.granularity WHEN 'turn' THEN
+      (SELECT t.speaker FROM unit_turns ut JOIN turns t ON t.id = ut.turn_id WHERE ut.unit_id = n.id)
+    END
+    FROM units n JOIN users u ON u.id = n.user_pk";
 
 fn to_indexed(row: RawIndexed) -> Result<IndexedUnit> {
     Ok(IndexedUnit {
@@ -136,23 +148,31 @@ fn to_indexed(row: RawIndexed) -> Result<IndexedUnit> {
         event_time: Timestamp(row.event_time),
         text: row.text,
         embedding: decode_vector(&row.embedding),
+        first_position: row.first_position,
+        last_position: row.last_position,
+        speaker: row.speaker,
     })
 }
 
 impl SqliteStore {
-    /// Replaces every unit of a session with `units`, records its terms, marks it ready and logs
-    /// the changes for the full-text index, all in one transaction. Returns the new unit ids in
-    /// input order, or `None` if the session was deleted meanwhile or has gained turns since the
-    /// `built_turns` turns the units were built from (the caller builds it again).
+    /// Replaces every unit of a session with the built ones, records its terms and association
+    /// edges, marks it ready and logs the changes for the full-text index, all in one
+    /// transaction. Returns the new unit ids in input order, or `None` if the session was
+    /// deleted meanwhile or has gained turns since the units were built (the caller builds it
+    /// again).
     pub fn replace_units(
         &self,
-        session: SessionKey,
-        built_turns: usize,
-        units: &[NewUnit],
-        session_terms: &[String],
+        build: SessionBuild<'_>,
         now: Timestamp,
         actor: Actor<'_>,
     ) -> Result<Option<Vec<UnitId>>> {
+        let SessionBuild {
+            session,
+            built_turns,
+            units,
+            links,
+            terms: session_terms,
+        } = build;
         self.write(|tx| {
             let head = tx
                 .prepare_cached(
@@ -224,6 +244,15 @@ impl SqliteStore {
                 index_log::append(tx, IndexOp::AddUnit(UnitId(id)))?;
                 *per_granularity.entry(d.granularity.as_str()).or_default() += 1;
                 ids.push(UnitId(id));
+            }
+            let mut insert_edge = tx.prepare_cached(
+                "INSERT OR REPLACE INTO unit_edges (src, dst, weight)
+                 SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM units WHERE id = ?2)",
+            )?;
+            for &(from, to, weight) in links {
+                if let Some(src) = ids.get(from) {
+                    insert_edge.execute(params![src.0, to.0, f64::from(weight)])?;
+                }
             }
             terms::replace(tx, user_pk, session, session_terms)?;
             tx.prepare_cached(

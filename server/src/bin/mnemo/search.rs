@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use memory::{Granularity, UserId};
-use retrieval::SearchParams;
+use retrieval::{SearchParams, StrategyChoice, StrategyKind};
 use serde_json::{Value, json};
 use server::{Config, Engine};
 
@@ -21,6 +21,9 @@ pub(crate) struct Args {
     /// Restrict to these granularities (session, round, turn, summary, keywords); repeatable.
     #[arg(long = "granularity")]
     granularities: Vec<Granularity>,
+    /// The ranking method (hybrid or memgas); the configured default when absent.
+    #[arg(long)]
+    strategy: Option<StrategyKind>,
     /// A running mnemo, such as http://127.0.0.1:7700, instead of opening the data directory.
     #[arg(long)]
     server: Option<String>,
@@ -37,8 +40,11 @@ async fn over_http(server: &str, args: &Args) -> anyhow::Result<()> {
         server.trim_end_matches('/'),
         args.user
     );
-    let body =
+    let mut body =
         json!({ "query": args.query, "top_k": args.top_k, "granularities": args.granularities });
+    if let Some(strategy) = args.strategy {
+        body["strategy"] = json!(strategy);
+    }
     let response = reqwest::Client::new()
         .post(&url)
         .json(&body)
@@ -77,15 +83,15 @@ pub(crate) async fn run(config: Config, args: &Args) -> anyhow::Result<ExitCode>
         .await?
         .context("opening the data directory (if a server is running on it, pass --server)")?;
     let params = SearchParams {
-        query: args.query.clone(),
-        top_k: args.top_k,
         granularities: args.granularities.clone(),
-        time: Default::default(),
-        fusion: Default::default(),
-        explain: false,
+        method: StrategyChoice {
+            strategy: args.strategy,
+            ..StrategyChoice::default()
+        },
+        ..SearchParams::new(args.query.clone(), args.top_k)
     };
-    let results = engine.search(user, params).await?;
-    for (i, r) in results.iter().enumerate() {
+    let outcome = engine.search(user, params).await?;
+    for (i, r) in outcome.results.iter().enumerate() {
         let session = r.unit.session_id.to_string();
         print_result(
             i + 1,

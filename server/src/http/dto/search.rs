@@ -1,13 +1,26 @@
 //! Search wire types.
 
 use memory::{Granularity, TimeRange};
-use retrieval::{Fusion, SearchParams};
+use retrieval::router::RouteWeight;
+use retrieval::{Fusion, SearchParams, StrategyChoice, StrategyKind};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use super::time;
 use super::units::UnitOut;
-use crate::engine::SearchResult;
+use crate::engine::{SearchOutcome, SearchResult};
 use crate::http::error::ApiError;
+
+/// How results are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum GroupBy {
+    /// One ranked list of units.
+    #[default]
+    Unit,
+    /// The ranked units, and also their sessions ranked by their best unit.
+    Session,
+}
 
 /// The body of `POST /v1/users/{user_id}/search`.
 #[derive(Debug, Deserialize)]
@@ -23,7 +36,15 @@ pub(crate) struct SearchIn {
     #[serde(default)]
     time_to: Option<String>,
     #[serde(default)]
+    as_of: Option<String>,
+    #[serde(default)]
+    strategy: Option<StrategyKind>,
+    #[serde(default)]
     fusion: Option<Fusion>,
+    #[serde(default)]
+    memgas: Option<Map<String, Value>>,
+    #[serde(default)]
+    group_by: GroupBy,
     #[serde(default)]
     explain: bool,
 }
@@ -32,8 +53,9 @@ pub(crate) struct SearchIn {
 const DEFAULT_TOP_K: usize = 10;
 
 impl SearchIn {
-    pub(crate) fn into_params(self) -> Result<SearchParams, ApiError> {
-        Ok(SearchParams {
+    /// The engine's search and how to lay out its results.
+    pub(crate) fn into_params(self) -> Result<(SearchParams, GroupBy, bool), ApiError> {
+        let params = SearchParams {
             query: self.query,
             top_k: self.top_k.unwrap_or(DEFAULT_TOP_K),
             granularities: self.granularities.unwrap_or_default(),
@@ -41,9 +63,15 @@ impl SearchIn {
                 from: time(self.time_from.as_deref())?,
                 to: time(self.time_to.as_deref())?,
             },
-            fusion: self.fusion.unwrap_or_default(),
+            as_of: time(self.as_of.as_deref())?,
             explain: self.explain,
-        })
+            method: StrategyChoice {
+                strategy: self.strategy,
+                fusion: self.fusion,
+                memgas: self.memgas,
+            },
+        };
+        Ok((params, self.group_by, self.explain))
     }
 }
 
@@ -53,6 +81,12 @@ struct ScoresOut {
     dense_rank: Option<u32>,
     lexical: Option<f32>,
     lexical_rank: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    router_weight: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    graph: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_prior: Option<f32>,
     fused: f32,
 }
 
@@ -64,30 +98,99 @@ struct ResultOut {
     scores: ScoresOut,
 }
 
+/// A session with the ranks of its units among the results.
+#[derive(Debug, Serialize)]
+struct SessionHitOut {
+    rank: usize,
+    session_id: String,
+    event_time: String,
+    /// The fused score of the session's best unit.
+    score: f32,
+    /// Ranks (1-based) of the session's units in `results`, best first.
+    result_ranks: Vec<usize>,
+}
+
+/// One granularity's routing, with `explain`.
+#[derive(Debug, Serialize)]
+struct RouteOut {
+    granularity: Granularity,
+    units: usize,
+    entropy: f32,
+    normalized_entropy: f32,
+    weight: f32,
+}
+
 /// Ranked search results.
 #[derive(Debug, Serialize)]
 pub(crate) struct SearchOut {
     results: Vec<ResultOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sessions: Option<Vec<SessionHitOut>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    router: Option<Vec<RouteOut>>,
 }
 
-impl From<Vec<SearchResult>> for SearchOut {
-    fn from(results: Vec<SearchResult>) -> Self {
+fn result(rank: usize, r: SearchResult) -> ResultOut {
+    ResultOut {
+        rank,
+        unit: UnitOut::with_relevance(r.unit, &r.turn_relevance),
+        scores: ScoresOut {
+            dense: r.scores.dense,
+            dense_rank: r.scores.dense_rank,
+            lexical: r.scores.lexical,
+            lexical_rank: r.scores.lexical_rank,
+            router_weight: r.scores.router_weight,
+            graph: r.scores.graph,
+            session_prior: r.scores.prior,
+            fused: r.scores.fused,
+        },
+    }
+}
+
+/// Sessions in the order of their best result.
+fn sessions(results: &[SearchResult]) -> Vec<SessionHitOut> {
+    let mut out: Vec<SessionHitOut> = Vec::new();
+    for (i, r) in results.iter().enumerate() {
+        let id = r.unit.session_id.to_string();
+        match out.iter_mut().find(|s| s.session_id == id) {
+            Some(s) => s.result_ranks.push(i + 1),
+            None => out.push(SessionHitOut {
+                rank: out.len() + 1,
+                session_id: id,
+                event_time: r.unit.event_time.to_rfc3339(),
+                score: r.scores.fused,
+                result_ranks: vec![i + 1],
+            }),
+        }
+    }
+    out
+}
+
+impl SearchOut {
+    pub(crate) fn new(outcome: SearchOutcome, group_by: GroupBy, explain: bool) -> Self {
+        let sessions = (group_by == GroupBy::Session).then(|| sessions(&outcome.results));
+        let router = (explain && !outcome.router.is_empty()).then(|| {
+            outcome
+                .router
+                .iter()
+                .map(|r: &RouteWeight| RouteOut {
+                    granularity: r.granularity,
+                    units: r.units,
+                    entropy: r.entropy,
+                    normalized_entropy: r.normalized_entropy,
+                    weight: r.weight,
+                })
+                .collect()
+        });
         Self {
-            results: results
+            results: outcome
+                .results
                 .into_iter()
                 .enumerate()
-                .map(|(i, r)| ResultOut {
-                    rank: i + 1,
-                    unit: UnitOut::with_relevance(r.unit, &r.turn_relevance),
-                    scores: ScoresOut {
-                        dense: r.scores.dense,
-                        dense_rank: r.scores.dense_rank,
-                        lexical: r.scores.lexical,
-                        lexical_rank: r.scores.lexical_rank,
-                        fused: r.scores.fused,
-                    },
-                })
+                .map(|(i, r)| result(i + 1, r))
                 .collect(),
+            sessions,
+            router,
         }
     }
 }

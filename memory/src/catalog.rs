@@ -1,0 +1,131 @@
+//! The unit catalog: each unit's place in its conversation (session, turn span, speaker, time),
+//! kept in memory so that retrieval can relate units structurally (a turn's neighbours, the
+//! session a unit belongs to) without a database round trip. Loaded from the record store.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use crate::store::{IndexedUnit, SessionKey};
+use crate::{Granularity, MemoryError, Result, Timestamp, UnitId, UserId};
+
+/// Where a unit sits in its conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitMeta {
+    pub unit_id: UnitId,
+    pub granularity: Granularity,
+    pub session_key: SessionKey,
+    pub first_position: u32,
+    pub last_position: u32,
+    /// The speaker, for a turn unit.
+    pub speaker: Option<String>,
+    pub event_time: Timestamp,
+}
+
+impl From<&IndexedUnit> for UnitMeta {
+    fn from(u: &IndexedUnit) -> Self {
+        Self {
+            unit_id: u.unit_id,
+            granularity: u.granularity,
+            session_key: u.session_key,
+            first_position: u.first_position,
+            last_position: u.last_position,
+            speaker: u.speaker.clone(),
+            event_time: u.event_time,
+        }
+    }
+}
+
+/// One user's units.
+#[derive(Debug, Default)]
+pub struct UserCatalog {
+    units: HashMap<UnitId, UnitMeta>,
+    /// Turn units by session and position.
+    turns: HashMap<(SessionKey, u32), UnitId>,
+}
+
+impl UserCatalog {
+    /// A unit's metadata.
+    pub fn get(&self, unit: UnitId) -> Option<&UnitMeta> {
+        self.units.get(&unit)
+    }
+
+    /// The turn unit at a position of a session.
+    pub fn turn_at(&self, session: SessionKey, position: u32) -> Option<UnitId> {
+        self.turns.get(&(session, position)).copied()
+    }
+
+    /// Every unit.
+    pub fn units(&self) -> impl Iterator<Item = &UnitMeta> {
+        self.units.values()
+    }
+
+    /// The distinct speakers of the user's turns.
+    pub fn speakers(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .units
+            .values()
+            .filter_map(|u| u.speaker.clone())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
+/// Every user's catalog.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    users: RwLock<HashMap<UserId, UserCatalog>>,
+}
+
+fn poisoned() -> MemoryError {
+    MemoryError::Corrupt {
+        reason: "catalog lock poisoned by an earlier panic".to_owned(),
+    }
+}
+
+impl Catalog {
+    /// Adds or replaces units.
+    pub fn upsert(&self, user: &UserId, units: &[IndexedUnit]) -> Result<()> {
+        let mut users = self.users.write().map_err(|_| poisoned())?;
+        let catalog = users.entry(user.clone()).or_default();
+        for u in units {
+            if u.granularity == Granularity::Turn {
+                catalog
+                    .turns
+                    .insert((u.session_key, u.first_position), u.unit_id);
+            }
+            catalog.units.insert(u.unit_id, UnitMeta::from(u));
+        }
+        Ok(())
+    }
+
+    /// Removes a session's units, returning their ids.
+    pub fn remove_session(&self, user: &UserId, session: SessionKey) -> Result<Vec<UnitId>> {
+        let mut users = self.users.write().map_err(|_| poisoned())?;
+        let Some(catalog) = users.get_mut(user) else {
+            return Ok(Vec::new());
+        };
+        let gone: Vec<UnitId> = catalog
+            .units
+            .values()
+            .filter(|u| u.session_key == session)
+            .map(|u| u.unit_id)
+            .collect();
+        for id in &gone {
+            catalog.units.remove(id);
+        }
+        catalog.turns.retain(|(s, _), _| *s != session);
+        if catalog.units.is_empty() {
+            users.remove(user);
+        }
+        Ok(gone)
+    }
+
+    /// Runs `f` with a user's catalog (empty when the user has none).
+    pub fn with_user<T>(&self, user: &UserId, f: impl FnOnce(&UserCatalog) -> T) -> Result<T> {
+        let users = self.users.read().map_err(|_| poisoned())?;
+        let empty = UserCatalog::default();
+        Ok(f(users.get(user).unwrap_or(&empty)))
+    }
+}

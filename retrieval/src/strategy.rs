@@ -1,0 +1,199 @@
+//! Which ranking method a search uses: the configured default, or what the request names, with
+//! the request's MemGAS settings laid over the configured ones.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::memgas::MemGasOptions;
+use crate::query::Fusion;
+use crate::{Result, RetrievalError};
+
+/// The ranking method, with its settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// Dense and BM25 lists per granularity, fused as the search's `fusion` says.
+    Hybrid,
+    /// MemGAS: router, graph, fusion and structure (see [`MemGasOptions`]).
+    Memgas(MemGasOptions),
+}
+
+/// The name of a ranking method, as configured and as requests name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StrategyKind {
+    Hybrid,
+    #[default]
+    Memgas,
+}
+
+impl std::str::FromStr for StrategyKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s {
+            "hybrid" => Ok(Self::Hybrid),
+            "memgas" => Ok(Self::Memgas),
+            other => Err(format!(
+                "unknown strategy {other:?}; expected hybrid or memgas"
+            )),
+        }
+    }
+}
+
+/// What a request says about the ranking method; every field is optional.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StrategyChoice {
+    /// The method; the configured default when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<StrategyKind>,
+    /// Fusion of the hybrid method; only with `hybrid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fusion: Option<Fusion>,
+    /// MemGAS settings laid over the configured ones (any subset of [`MemGasOptions`]'s
+    /// fields); only with `memgas`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memgas: Option<Map<String, Value>>,
+}
+
+fn invalid(reason: impl Into<String>) -> RetrievalError {
+    RetrievalError::InvalidQuery {
+        reason: reason.into(),
+    }
+}
+
+impl StrategyChoice {
+    /// The method and fusion to run, given the configured default method and MemGAS settings.
+    pub fn resolve(
+        &self,
+        default: StrategyKind,
+        base: &MemGasOptions,
+    ) -> Result<(Strategy, Fusion)> {
+        let kind = match (self.strategy, &self.fusion) {
+            (Some(kind), _) => kind,
+            // A fusion names the hybrid method.
+            (None, Some(_)) => StrategyKind::Hybrid,
+            (None, None) => default,
+        };
+        match kind {
+            StrategyKind::Hybrid => {
+                if self.memgas.is_some() {
+                    return Err(invalid("memgas settings apply only to strategy \"memgas\""));
+                }
+                Ok((Strategy::Hybrid, self.fusion.unwrap_or_default()))
+            }
+            StrategyKind::Memgas => {
+                if self.fusion.is_some() {
+                    return Err(invalid("fusion applies only to strategy \"hybrid\""));
+                }
+                let options = match &self.memgas {
+                    None => base.clone(),
+                    Some(overrides) => base.overlay(overrides)?,
+                };
+                Ok((Strategy::Memgas(options), Fusion::default()))
+            }
+        }
+    }
+}
+
+impl MemGasOptions {
+    /// These settings with some fields replaced; unknown fields and wrong types are errors.
+    pub fn overlay(&self, overrides: &Map<String, Value>) -> Result<Self> {
+        let mut value = serde_json::to_value(self).map_err(|e| invalid(e.to_string()))?;
+        if let Some(map) = value.as_object_mut() {
+            for (k, v) in overrides {
+                map.insert(k.clone(), v.clone());
+            }
+        }
+        let options: Self =
+            serde_json::from_value(value).map_err(|e| invalid(format!("memgas: {e}")))?;
+        options
+            .check()
+            .map_err(|e| invalid(format!("memgas: {e}")))?;
+        Ok(options)
+    }
+
+    /// Checks values that parse but cannot work.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        let finite_non_negative = [
+            ("lexical_weight", self.lexical_weight),
+            ("session_prior", self.session_prior),
+            ("previous_turn", self.previous_turn),
+            ("next_turn", self.next_turn),
+            ("speaker_boost", self.speaker_boost),
+            ("date_boost", self.date_boost),
+            ("recency_boost", self.recency_boost),
+        ];
+        for (name, v) in finite_non_negative {
+            if !v.is_finite() || v < 0.0 {
+                return Err(format!("{name} must be a non-negative number"));
+            }
+        }
+        if !(self.lambda.is_finite() && self.lambda > 0.0) {
+            return Err("lambda must be positive".into());
+        }
+        if !(0.0..=1.0).contains(&self.graph_weight) {
+            return Err("graph_weight must be between 0 and 1".into());
+        }
+        if !(self.restart > 0.0 && self.restart <= 1.0) {
+            return Err("restart must be in (0, 1]".into());
+        }
+        if self.lexical_candidates > 1_000 || self.seeds > 1_000 || self.floor > 100 {
+            return Err("lexical_candidates and seeds are at most 1000, floor at most 100".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn choice(v: Value) -> StrategyChoice {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn requests_pick_a_method_and_override_only_what_they_name() {
+        let base = MemGasOptions::default();
+        let (s, f) = choice(json!({}))
+            .resolve(StrategyKind::Memgas, &base)
+            .unwrap();
+        assert_eq!((s, f), (Strategy::Memgas(base.clone()), Fusion::Rrf));
+        let (s, f) = choice(json!({"fusion": "lexical"}))
+            .resolve(StrategyKind::Memgas, &base)
+            .unwrap();
+        assert_eq!((s, f), (Strategy::Hybrid, Fusion::Lexical));
+        let err = choice(json!({"memgas": {"graph_weight": 0.5}}))
+            .resolve(StrategyKind::Hybrid, &base)
+            .unwrap_err();
+        assert!(err.to_string().contains("only to strategy"));
+        let (s, _) = choice(json!({"strategy": "memgas", "memgas": {"graph_weight": 0.5}}))
+            .resolve(StrategyKind::Hybrid, &base)
+            .unwrap();
+        let Strategy::Memgas(o) = s else {
+            panic!("memgas expected")
+        };
+        assert_eq!(o.graph_weight, 0.5);
+        assert_eq!(o.lambda, base.lambda);
+    }
+
+    #[test]
+    fn bad_overrides_are_named_errors() {
+        let base = MemGasOptions::default();
+        for (bad, word) in [
+            (json!({"memgas": {"lamda": 0.1}}), "lamda"),
+            (json!({"memgas": {"lambda": "x"}}), "memgas"),
+            (json!({"memgas": {"lambda": 0.0}}), "lambda"),
+            (json!({"memgas": {"graph_weight": 2.0}}), "graph_weight"),
+            (json!({"strategy": "memgas", "fusion": "rrf"}), "fusion"),
+        ] {
+            let err = choice(bad)
+                .resolve(StrategyKind::Memgas, &base)
+                .unwrap_err();
+            assert!(err.to_string().contains(word), "{err}");
+        }
+    }
+}
