@@ -7,7 +7,7 @@ use std::sync::RwLock;
 use crate::store::Edge;
 use crate::{MemoryError, Result, UnitId, UserId};
 
-/// Adjacency lists of one user's units.
+/// Adjacency lists of one user's units, each sorted by neighbour id.
 pub type Adjacency = HashMap<UnitId, Vec<(UnitId, f32)>>;
 
 /// Every user's association graph.
@@ -29,10 +29,11 @@ impl GraphIndex {
         let adjacency = users.entry(user.clone()).or_default();
         for e in edges {
             for (a, b) in [(e.from, e.to), (e.to, e.from)] {
+                // Lists stay sorted by neighbour, so that sums over them are reproducible.
                 let list = adjacency.entry(a).or_default();
-                match list.iter_mut().find(|(n, _)| *n == b) {
-                    Some((_, w)) => *w = w.max(e.weight),
-                    None => list.push((b, e.weight)),
+                match list.binary_search_by_key(&b, |(n, _)| *n) {
+                    Ok(i) => list[i].1 = list[i].1.max(e.weight),
+                    Err(i) => list.insert(i, (b, e.weight)),
                 }
             }
         }

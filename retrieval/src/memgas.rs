@@ -5,7 +5,7 @@
 //! prior (the best unit of each granularity lifts the units of its session), the neighbouring
 //! turns of a turn, the speaker and the dates a query names, and a floor of plain hits.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use memory::catalog::UserCatalog;
 use memory::text_index::TextQuery;
@@ -61,13 +61,14 @@ pub struct MemGasOptions {
     pub floor: usize,
 }
 
+/// The defaults are the best configuration measured on LoCoMo (README, "MemGAS retrieval").
 impl Default for MemGasOptions {
     fn default() -> Self {
         Self {
-            router: RouterMode::Entropy,
+            router: RouterMode::NormalizedEntropy,
             lambda: 0.2,
             normalize: true,
-            lexical_weight: 1.0,
+            lexical_weight: 1.5,
             lexical_candidates: 100,
             graph_weight: 0.0,
             seeds: 15,
@@ -75,9 +76,9 @@ impl Default for MemGasOptions {
             session_prior: 0.6,
             previous_turn: 0.4,
             next_turn: 0.2,
-            speaker_boost: 0.2,
-            date_boost: 0.3,
-            recency_boost: 0.0,
+            speaker_boost: 0.5,
+            date_boost: 0.6,
+            recency_boost: 0.3,
             returns: vec![Granularity::Turn],
             floor: 2,
         }
@@ -152,14 +153,14 @@ fn boost(
 
 /// The session prior: for each session, the mean over granularities of its best unit.
 fn session_priors(units: &HashMap<UnitId, Scored>, catalog: &UserCatalog) -> HashMap<i64, f32> {
-    let mut best: HashMap<(i64, Granularity), f32> = HashMap::new();
+    let mut best: BTreeMap<(i64, Granularity), f32> = BTreeMap::new();
     for (id, s) in units {
         if let Some(meta) = catalog.get(*id) {
             let entry = best.entry((meta.session_key.0, s.granularity)).or_default();
             *entry = entry.max(s.combined);
         }
     }
-    let mut sums: HashMap<i64, (f32, f32)> = HashMap::new();
+    let mut sums: BTreeMap<i64, (f32, f32)> = BTreeMap::new();
     for ((session, _), v) in best {
         let e = sums.entry(session).or_default();
         e.0 += v;

@@ -1,35 +1,37 @@
 //! Personalised PageRank over a user's association graph, by power iteration.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use memory::UnitId;
 use memory::graph_index::Adjacency;
 
 /// Stationary scores of a random walk that restarts at the seeds (in proportion to their
 /// weights) with probability `restart` at each step and otherwise follows an edge in proportion
-/// to its weight. Walkers at a node without edges restart. The scores sum to 1.
+/// to its weight. Walkers at a node without edges restart. The scores sum to 1. Mass is
+/// summed in unit-id order, so equal inputs give bit-identical scores.
 pub fn personalized_pagerank(
     graph: &Adjacency,
     seeds: &HashMap<UnitId, f32>,
     restart: f32,
     iterations: usize,
 ) -> HashMap<UnitId, f32> {
-    let total: f32 = seeds.values().filter(|w| **w > 0.0).sum();
+    let positive: BTreeMap<UnitId, f32> = seeds
+        .iter()
+        .filter(|(_, w)| **w > 0.0)
+        .map(|(u, w)| (*u, *w))
+        .collect();
+    let total: f32 = positive.values().sum();
     if total <= 0.0 {
         return HashMap::new();
     }
-    let reset: HashMap<UnitId, f32> = seeds
-        .iter()
-        .filter(|(_, w)| **w > 0.0)
-        .map(|(u, w)| (*u, w / total))
-        .collect();
+    let reset: BTreeMap<UnitId, f32> = positive.iter().map(|(u, w)| (*u, w / total)).collect();
     let degree: HashMap<UnitId, f32> = graph
         .iter()
         .map(|(u, list)| (*u, list.iter().map(|(_, w)| w).sum()))
         .collect();
     let mut scores = reset.clone();
     for _ in 0..iterations {
-        let mut next: HashMap<UnitId, f32> = HashMap::with_capacity(scores.len() * 4);
+        let mut next: BTreeMap<UnitId, f32> = BTreeMap::new();
         let mut stuck = 0.0;
         for (&u, &mass) in &scores {
             match (graph.get(&u), degree.get(&u)) {
@@ -53,7 +55,7 @@ pub fn personalized_pagerank(
             break;
         }
     }
-    scores
+    scores.into_iter().collect()
 }
 
 #[cfg(test)]
@@ -65,6 +67,10 @@ mod tests {
         for &(a, b, w) in edges {
             g.entry(UnitId(a)).or_default().push((UnitId(b), w));
             g.entry(UnitId(b)).or_default().push((UnitId(a), w));
+        }
+        // Sorted by neighbour, as the graph index keeps them.
+        for list in g.values_mut() {
+            list.sort_by(|x, y| x.0.cmp(&y.0).then(x.1.total_cmp(&y.1)));
         }
         g
     }
@@ -93,5 +99,26 @@ mod tests {
         let lonely = personalized_pagerank(&g, &seeds(&[(9, 2.0)]), 0.5, 10);
         assert!((lonely[&UnitId(9)] - 1.0).abs() < 1e-6);
         assert!(personalized_pagerank(&g, &HashMap::new(), 0.5, 10).is_empty());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn scores_are_finite_sum_to_one_and_do_not_depend_on_input_order(
+            edges in proptest::collection::vec((0i64..30, 0i64..30, 0.01f32..1.0), 0..80),
+            picks in proptest::collection::btree_map(0i64..30, 0.01f32..1.0, 1..10),
+            restart in 0.05f32..1.0,
+        ) {
+            let edges: Vec<(i64, i64, f32)> = edges.into_iter().filter(|(a, b, _)| a != b).collect();
+            let picks: Vec<(i64, f32)> = picks.into_iter().collect();
+            let forward = personalized_pagerank(&graph(&edges), &seeds(&picks), restart, 50);
+            let mut reversed_edges = edges.clone();
+            reversed_edges.reverse();
+            let mut reversed_picks = picks.clone();
+            reversed_picks.reverse();
+            let backward = personalized_pagerank(&graph(&reversed_edges), &seeds(&reversed_picks), restart, 50);
+            proptest::prop_assert!(forward.values().all(|v| v.is_finite() && *v >= 0.0));
+            proptest::prop_assert!((forward.values().sum::<f32>() - 1.0).abs() < 1e-3);
+            proptest::prop_assert_eq!(forward, backward);
+        }
     }
 }

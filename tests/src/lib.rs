@@ -162,6 +162,16 @@ pub async fn ingest_conversation(app: &Router, conversation: &LocomoConversation
     }
 }
 
+/// A count read straight from the data directory's SQLite database, bypassing mnemo.
+pub fn sqlite_count(dir: &Path, sql: &str) -> i64 {
+    let conn = rusqlite::Connection::open_with_flags(
+        dir.join("mnemo.sqlite3"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
 /// The external ids a search result covers.
 pub fn external_ids(result: &Value) -> Vec<String> {
     result["turns"]

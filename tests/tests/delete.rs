@@ -8,16 +8,7 @@ use serde_json::json;
 use tantivy::collector::Count;
 use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
-use tests::{call, config, embedder, fixture, ingest_conversation, open_engine};
-
-fn sqlite_count(dir: &std::path::Path, sql: &str) -> i64 {
-    let conn = rusqlite::Connection::open_with_flags(
-        dir.join("mnemo.sqlite3"),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
-    conn.query_row(sql, [], |r| r.get(0)).unwrap()
-}
+use tests::{call, config, embedder, fixture, ingest_conversation, open_engine, sqlite_count};
 
 /// Documents in the full-text index whose text has this (stemmed) term, read straight from disk.
 fn tantivy_docs_with(dir: &std::path::Path, term: &str) -> usize {

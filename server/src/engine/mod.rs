@@ -476,6 +476,20 @@ impl Engine {
         blocking(move || Ok(shared.store.get_unit(&user, unit)?)).await
     }
 
+    /// One unit with the units it is associated with (strongest first) and the edge weights.
+    pub async fn unit_with_links(
+        &self,
+        user: UserId,
+        unit: UnitId,
+    ) -> Result<(Unit, Vec<(UnitId, f32)>)> {
+        let shared = self.shared();
+        blocking(move || {
+            let found = shared.store.get_unit(&user, unit)?;
+            Ok((found, shared.store.unit_links(unit)?))
+        })
+        .await
+    }
+
     /// A user's units matching the filter.
     pub async fn units(&self, user: UserId, filter: UnitFilter) -> Result<Vec<Unit>> {
         let shared = self.shared();

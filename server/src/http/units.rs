@@ -27,6 +27,11 @@ pub(super) async fn get(
     State(engine): State<Engine>,
     Path((user_id, unit_id)): Path<(String, i64)>,
 ) -> Result<Reply<UnitOut>, ApiError> {
-    let unit = engine.unit(dto::user_id(user_id)?, UnitId(unit_id)).await?;
-    Ok(reply(StatusCode::OK, unit.into()))
+    let (unit, links) = engine
+        .unit_with_links(dto::user_id(user_id)?, UnitId(unit_id))
+        .await?;
+    Ok(reply(
+        StatusCode::OK,
+        UnitOut::from(unit).with_links(&links),
+    ))
 }

@@ -213,6 +213,12 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<()> {
         100.0 * embed / secs
     );
     println!(
+        "| association (GMM links) during import | {:.1} s ({:.1}% of the import), {} edges |",
+        metrics.association_time.as_secs_f64(),
+        100.0 * metrics.association_time.as_secs_f64() / secs,
+        metrics.edges
+    );
+    println!(
         "| the same {distinct} distinct unit texts through the model alone | {:.1} s |",
         standalone.as_secs_f64()
     );

@@ -52,6 +52,21 @@ impl SqliteStore {
         }
     }
 
+    /// The units a unit is associated with, in either direction, strongest first.
+    pub fn unit_links(&self, unit: UnitId) -> Result<Vec<(UnitId, f32)>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT dst, weight FROM unit_edges WHERE src = ?1
+                 UNION SELECT src, weight FROM unit_edges WHERE dst = ?1
+                 ORDER BY 2 DESC, 1",
+            )?;
+            let rows = stmt.query_map([unit.0], |r| {
+                Ok((UnitId(r.get::<_, i64>(0)?), r.get::<_, f64>(1)? as f32))
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
     /// Edges in all (for health and tests).
     pub fn edge_count(&self) -> Result<u64> {
         self.read(|conn| {

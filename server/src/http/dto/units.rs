@@ -30,6 +30,17 @@ pub(crate) struct UnitOut {
     version: u32,
     producer: String,
     turns: Vec<TurnRefOut>,
+    /// With a single unit: the units it is associated with, strongest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    links: Option<Vec<LinkOut>>,
+}
+
+/// An association edge from the unit shown.
+#[derive(Debug, Serialize)]
+pub(crate) struct LinkOut {
+    unit_id: i64,
+    /// The cosine similarity of the two units.
+    weight: f32,
 }
 
 impl From<Unit> for UnitOut {
@@ -63,7 +74,22 @@ impl UnitOut {
                     relevance: relevance.get(i).copied().flatten(),
                 })
                 .collect(),
+            links: None,
         }
+    }
+
+    /// The unit with its association links.
+    pub(crate) fn with_links(mut self, links: &[(UnitId, f32)]) -> Self {
+        self.links = Some(
+            links
+                .iter()
+                .map(|&(u, weight)| LinkOut {
+                    unit_id: u.0,
+                    weight,
+                })
+                .collect(),
+        );
+        self
     }
 }
 
