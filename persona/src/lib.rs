@@ -1,4 +1,21 @@
 //! mnemo's persona layer: statements about each user and speaker, with provenance.
 //!
-//! Empty until the persona issue lands; the crate exists so that the workspace already has its
-//! final shape and dependency direction (`memory` <- `persona` <- `server`).
+//! The pure logic lives here: [`extract()`] turns dialogue turns into candidate
+//! statements (offline, deterministic), [`merge()`] plans how candidates join the
+//! stored statements (insert, reinforce or supersede, never silently overwriting), and
+//! [`render_summary`] writes a short paragraph per speaker.
+
+pub mod extract;
+pub mod merge;
+pub mod model;
+pub mod render;
+
+pub use extract::{TurnInput, extract};
+pub use merge::{
+    MergePlan, Reinforcement, StatementRef, Supersession, is_exclusive_slot, jaccard, merge,
+};
+pub use model::{
+    Candidate, Statement, StatementKind, StatementStatus, UnknownStatementKind,
+    UnknownStatementStatus,
+};
+pub use render::render_summary;

@@ -1,0 +1,664 @@
+//! Merging extracted candidates into the stored statements: a plan of inserts, reinforcements
+//! and supersessions. Nothing is overwritten: a contradicted statement is kept as history.
+//!
+//! Rules, per candidate in input order (so the plan is deterministic):
+//! - same speaker, same slot and same value, or near-identical text (token Jaccard >= 0.8), as
+//!   an active statement: reinforce it;
+//! - same speaker and an exclusive slot (`lives_in`, `job`, `pet:<animal>`, `relation:<r>` with
+//!   a name, `likes:<object>`, ...) holding a different value: supersede the active statement,
+//!   or, when the candidate is older than it, store the candidate as already superseded;
+//! - otherwise insert. Statements of different speakers never interact.
+
+use std::collections::BTreeSet;
+
+use memory::{Timestamp, TurnId};
+
+use crate::model::{Candidate, Statement, StatementStatus};
+
+/// Near-identical texts: token Jaccard at or above this reinforce each other.
+const SAME_TEXT_JACCARD: f32 = 0.8;
+
+/// Confidence never reaches 1 by accumulation alone.
+const MAX_CONFIDENCE: f32 = 0.99;
+
+/// A statement the plan refers to: one already stored, or one of the plan's inserts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatementRef {
+    /// A stored statement, by id.
+    Existing(i64),
+    /// `MergePlan::inserts[index]`.
+    Inserted(usize),
+}
+
+/// New evidence for a stored statement. Carries the statement's new values, not deltas, except
+/// for `added_turns`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reinforcement {
+    pub id: i64,
+    /// Turns not yet in the statement's provenance, ascending.
+    pub added_turns: Vec<TurnId>,
+    /// Earlier than before only when the evidence is older than the statement.
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    /// 1 - (1 - c_old)(1 - c_new), capped below 1.
+    pub confidence: f32,
+    pub version: u32,
+    pub evidence: u32,
+}
+
+/// `old` stops holding because of `by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Supersession {
+    pub old: StatementRef,
+    pub by: StatementRef,
+}
+
+/// What to write after a batch of candidates. Apply the reinforcements, then store the inserts
+/// (which get ids), then mark every `old` superseded by its `by`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MergePlan {
+    /// New statements, with id 0. One already superseded within the batch has status
+    /// `Superseded` and `superseded_by` None until its replacement's id is known.
+    pub inserts: Vec<Statement>,
+    /// At most one per stored statement.
+    pub reinforcements: Vec<Reinforcement>,
+    pub supersessions: Vec<Supersession>,
+}
+
+impl MergePlan {
+    /// Whether the plan changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.inserts.is_empty() && self.reinforcements.is_empty() && self.supersessions.is_empty()
+    }
+
+    /// The statements after the plan, as a store would hold them: `existing` updated in place,
+    /// then the inserts with ids `first_new_id`, `first_new_id + 1`, ...
+    pub fn apply(&self, existing: &[Statement], first_new_id: i64) -> Vec<Statement> {
+        let mut all: Vec<Statement> = existing.to_vec();
+        for r in &self.reinforcements {
+            if let Some(s) = all.iter_mut().find(|s| s.id == r.id) {
+                s.turns.extend(r.added_turns.iter().copied());
+                s.turns.sort();
+                s.turns.dedup();
+                s.first_seen = r.first_seen;
+                s.last_seen = r.last_seen;
+                s.confidence = r.confidence;
+                s.version = r.version;
+                s.evidence = r.evidence;
+            }
+        }
+        for (offset, insert) in self.inserts.iter().enumerate() {
+            let mut s = insert.clone();
+            s.id = first_new_id + offset as i64;
+            all.push(s);
+        }
+        let id_of = |r: StatementRef| match r {
+            StatementRef::Existing(id) => id,
+            StatementRef::Inserted(i) => first_new_id + i as i64,
+        };
+        for sup in &self.supersessions {
+            let (old, by) = (id_of(sup.old), id_of(sup.by));
+            if let Some(s) = all.iter_mut().find(|s| s.id == old) {
+                s.status = StatementStatus::Superseded;
+                s.superseded_by = Some(by);
+                // Only stored statements get a new version; an insert starts at 1.
+                if matches!(sup.old, StatementRef::Existing(_)) {
+                    s.version += 1;
+                }
+            }
+        }
+        all
+    }
+}
+
+/// Whether two different values in `slot` contradict each other.
+pub fn is_exclusive_slot(slot: &str) -> bool {
+    const EXCLUSIVE: [&str; 6] = [
+        "lives_in",
+        "job",
+        "employer",
+        "from",
+        "marital",
+        "work_field",
+    ];
+    const EXCLUSIVE_PREFIXES: [&str; 3] = ["likes:", "favorite:", "pet:"];
+    if EXCLUSIVE.contains(&slot) || EXCLUSIVE_PREFIXES.iter().any(|p| slot.starts_with(p)) {
+        return true;
+    }
+    if let Some(rest) = slot.strip_prefix("relation:") {
+        // relation:<r> holds a name; relation:<r>:lives_in and :job are exclusive facts about
+        // them; relation:<r>:about is free text.
+        let parts: Vec<&str> = rest.split(':').collect();
+        return match parts.as_slice() {
+            [_] => true,
+            [_, sub] => is_exclusive_slot(sub),
+            _ => false,
+        };
+    }
+    false
+}
+
+fn tokens(text: &str) -> BTreeSet<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Token Jaccard similarity of two texts, case-insensitive; 0 when both are empty.
+pub fn jaccard(a: &str, b: &str) -> f32 {
+    let (a, b) = (tokens(a), tokens(b));
+    let union = a.union(&b).count();
+    if union == 0 {
+        return 0.0;
+    }
+    a.intersection(&b).count() as f32 / union as f32
+}
+
+fn combine(old: f32, new: f32) -> f32 {
+    (1.0 - (1.0 - old) * (1.0 - new))
+        .clamp(0.0, MAX_CONFIDENCE)
+        .max(old.min(1.0))
+}
+
+/// A statement while planning: a stored one (possibly updated) or one to insert.
+struct Working {
+    statement: Statement,
+    origin: StatementRef,
+    reinforced: bool,
+    superseded: bool,
+}
+
+/// Plans how `candidates` join `existing`. `now` stands in for a candidate without a time
+/// (`Timestamp(0)` or earlier).
+pub fn merge(existing: &[Statement], candidates: Vec<Candidate>, now: Timestamp) -> MergePlan {
+    let mut work: Vec<Working> = existing
+        .iter()
+        .map(|s| Working {
+            statement: s.clone(),
+            origin: StatementRef::Existing(s.id),
+            reinforced: false,
+            superseded: !s.is_active(),
+        })
+        .collect();
+    let mut supersessions = Vec::new();
+    let mut inserted = 0usize;
+
+    for mut candidate in candidates {
+        if candidate.time.0 <= 0 {
+            candidate.time = now;
+        }
+        let same_speaker = |w: &Working| !w.superseded && w.statement.speaker == candidate.speaker;
+        let exclusive = is_exclusive_slot(&candidate.slot);
+        let matching = work.iter().position(|w| {
+            let same_slot = w.statement.slot == candidate.slot;
+            let same_value = w.statement.value == candidate.value;
+            // Similar wording never hides a contradiction ("a nurse at ..." / "a doctor at ...").
+            let contradicts = exclusive && same_slot && !same_value;
+            same_speaker(w)
+                && ((same_slot && same_value)
+                    || (!contradicts
+                        && w.statement.kind == candidate.kind
+                        && jaccard(&w.statement.text, &candidate.text) >= SAME_TEXT_JACCARD))
+        });
+        if let Some(i) = matching {
+            let w = &mut work[i];
+            let s = &mut w.statement;
+            s.turns.extend(candidate.turns.iter().copied());
+            s.turns.sort();
+            s.turns.dedup();
+            s.first_seen = s.first_seen.min(candidate.time);
+            s.last_seen = s.last_seen.max(candidate.time);
+            s.confidence = combine(s.confidence, candidate.confidence);
+            s.evidence += 1;
+            if !w.reinforced && matches!(w.origin, StatementRef::Existing(_)) {
+                s.version += 1;
+            }
+            w.reinforced = true;
+            continue;
+        }
+
+        let contradicted: Vec<usize> = if exclusive {
+            work.iter()
+                .enumerate()
+                .filter(|(_, w)| same_speaker(w) && w.statement.slot == candidate.slot)
+                .map(|(i, _)| i)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut new = Statement::from_candidate(candidate);
+        let new_ref = StatementRef::Inserted(inserted);
+        inserted += 1;
+        // A candidate older than what it contradicts is history already.
+        let newest_rival = contradicted
+            .iter()
+            .copied()
+            .filter(|&i| work[i].statement.last_seen > new.last_seen)
+            .max_by_key(|&i| work[i].statement.last_seen);
+        if let Some(rival) = newest_rival {
+            new.status = StatementStatus::Superseded;
+            supersessions.push(Supersession {
+                old: new_ref,
+                by: work[rival].origin,
+            });
+            work.push(Working {
+                statement: new,
+                origin: new_ref,
+                reinforced: false,
+                superseded: true,
+            });
+            continue;
+        }
+        for i in contradicted {
+            work[i].superseded = true;
+            supersessions.push(Supersession {
+                old: work[i].origin,
+                by: new_ref,
+            });
+        }
+        work.push(Working {
+            statement: new,
+            origin: new_ref,
+            reinforced: false,
+            superseded: false,
+        });
+    }
+
+    let mut plan = MergePlan {
+        supersessions,
+        ..MergePlan::default()
+    };
+    for w in work {
+        match w.origin {
+            StatementRef::Existing(id) if w.reinforced => {
+                let before = existing.iter().find(|s| s.id == id);
+                let added_turns = w
+                    .statement
+                    .turns
+                    .iter()
+                    .copied()
+                    .filter(|t| before.is_none_or(|b| !b.turns.contains(t)))
+                    .collect();
+                plan.reinforcements.push(Reinforcement {
+                    id,
+                    added_turns,
+                    first_seen: w.statement.first_seen,
+                    last_seen: w.statement.last_seen,
+                    confidence: w.statement.confidence,
+                    version: w.statement.version,
+                    evidence: w.statement.evidence,
+                });
+            }
+            StatementRef::Existing(_) => {}
+            StatementRef::Inserted(_) => {
+                let mut s = w.statement;
+                if w.superseded {
+                    s.status = StatementStatus::Superseded;
+                }
+                plan.inserts.push(s);
+            }
+        }
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::StatementKind;
+
+    fn candidate(
+        speaker: &str,
+        slot: &str,
+        value: &str,
+        text: &str,
+        turn: i64,
+        time: i64,
+    ) -> Candidate {
+        Candidate {
+            speaker: speaker.to_owned(),
+            kind: StatementKind::LifeFact,
+            slot: slot.to_owned(),
+            value: value.to_owned(),
+            text: text.to_owned(),
+            turns: vec![TurnId(turn)],
+            time: Timestamp(time),
+            confidence: 0.6,
+        }
+    }
+
+    fn stored(id: i64, c: Candidate) -> Statement {
+        Statement {
+            id,
+            ..Statement::from_candidate(c)
+        }
+    }
+
+    #[test]
+    fn repeated_evidence_reinforces() {
+        let existing = vec![stored(
+            1,
+            candidate("Maya", "job", "counselor", "Maya is a counselor.", 3, 100),
+        )];
+        let plan = merge(
+            &existing,
+            vec![
+                candidate(
+                    "Maya",
+                    "job",
+                    "counselor",
+                    "Maya works as a counselor.",
+                    9,
+                    200,
+                ),
+                candidate("Maya", "job", "counselor", "Maya is a counselor.", 12, 300),
+            ],
+            Timestamp(400),
+        );
+        assert!(
+            plan.inserts.is_empty() && plan.supersessions.is_empty(),
+            "{plan:#?}"
+        );
+        assert_eq!(plan.reinforcements.len(), 1);
+        let r = &plan.reinforcements[0];
+        assert_eq!(r.id, 1);
+        assert_eq!(r.added_turns, vec![TurnId(9), TurnId(12)]);
+        assert_eq!(
+            (r.first_seen, r.last_seen),
+            (Timestamp(100), Timestamp(300))
+        );
+        assert_eq!((r.version, r.evidence), (2, 3));
+        let once = 1.0 - 0.4 * 0.4;
+        let twice = 1.0 - 0.4 * 0.4 * 0.4;
+        assert!(
+            r.confidence > once && (r.confidence - twice).abs() < 1e-5,
+            "{}",
+            r.confidence
+        );
+
+        let after = plan.apply(&existing, 10);
+        assert_eq!(after.len(), 1);
+        assert_eq!(after[0].turns, vec![TurnId(3), TurnId(9), TurnId(12)]);
+        assert_eq!(after[0].first_seen, Timestamp(100));
+    }
+
+    #[test]
+    fn near_identical_text_reinforces_despite_a_different_slot() {
+        let existing = vec![stored(
+            4,
+            candidate(
+                "Maya",
+                "activity:painting",
+                "painting",
+                "Maya has been painting a lot lately.",
+                1,
+                100,
+            ),
+        )];
+        let plan = merge(
+            &existing,
+            vec![candidate(
+                "Maya",
+                "activity:painting lot",
+                "painting lot",
+                "Maya has been painting a lot lately!",
+                2,
+                200,
+            )],
+            Timestamp(300),
+        );
+        assert_eq!(plan.reinforcements.len(), 1, "{plan:#?}");
+        assert!(plan.inserts.is_empty());
+    }
+
+    #[test]
+    fn similar_wording_does_not_hide_a_contradiction() {
+        let text = |job: &str| format!("Maya is a {job} at the big city hospital downtown.");
+        assert!(jaccard(&text("nurse"), &text("doctor")) >= SAME_TEXT_JACCARD);
+        let existing = vec![stored(
+            1,
+            candidate("Maya", "job", "nurse", &text("nurse"), 1, 100),
+        )];
+        let plan = merge(
+            &existing,
+            vec![candidate("Maya", "job", "doctor", &text("doctor"), 2, 200)],
+            Timestamp(300),
+        );
+        assert!(plan.reinforcements.is_empty(), "{plan:#?}");
+        assert_eq!(plan.supersessions.len(), 1);
+    }
+
+    #[test]
+    fn a_move_supersedes_the_old_home_and_keeps_history() {
+        let existing = vec![stored(
+            1,
+            candidate(
+                "Theo",
+                "lives_in",
+                "lisbon",
+                "Theo lives in Lisbon.",
+                1,
+                100,
+            ),
+        )];
+        let plan = merge(
+            &existing,
+            vec![candidate(
+                "Theo",
+                "lives_in",
+                "porto",
+                "Theo moved to Porto.",
+                5,
+                500,
+            )],
+            Timestamp(600),
+        );
+        assert_eq!(plan.inserts.len(), 1);
+        assert!(plan.inserts[0].is_active());
+        assert_eq!(
+            plan.supersessions,
+            vec![Supersession {
+                old: StatementRef::Existing(1),
+                by: StatementRef::Inserted(0)
+            }]
+        );
+        let after = plan.apply(&existing, 2);
+        assert_eq!(after.len(), 2, "history is kept");
+        let (old, new) = (&after[0], &after[1]);
+        assert_eq!(old.status, StatementStatus::Superseded);
+        assert_eq!(old.superseded_by, Some(2));
+        assert_eq!(old.version, 2);
+        assert_eq!(old.value, "lisbon");
+        assert_eq!(
+            (new.id, new.value.as_str(), new.status),
+            (2, "porto", StatementStatus::Active)
+        );
+
+        // Moving back supersedes Porto with a new statement; Lisbon's old one stays history.
+        let plan = merge(
+            &after,
+            vec![candidate(
+                "Theo",
+                "lives_in",
+                "lisbon",
+                "Theo moved back to Lisbon.",
+                9,
+                900,
+            )],
+            Timestamp(1_000),
+        );
+        assert!(plan.reinforcements.is_empty());
+        let again = plan.apply(&after, 3);
+        let active: Vec<_> = again
+            .iter()
+            .filter(|s| s.is_active())
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(active, vec![3]);
+        assert_eq!(again.len(), 3);
+    }
+
+    #[test]
+    fn older_contradicting_evidence_is_stored_as_history() {
+        let existing = vec![stored(
+            1,
+            candidate("Theo", "lives_in", "porto", "Theo moved to Porto.", 5, 500),
+        )];
+        let plan = merge(
+            &existing,
+            vec![candidate(
+                "Theo",
+                "lives_in",
+                "lisbon",
+                "Theo lives in Lisbon.",
+                1,
+                100,
+            )],
+            Timestamp(600),
+        );
+        assert_eq!(plan.inserts[0].status, StatementStatus::Superseded);
+        assert_eq!(
+            plan.supersessions,
+            vec![Supersession {
+                old: StatementRef::Inserted(0),
+                by: StatementRef::Existing(1)
+            }]
+        );
+        let after = plan.apply(&existing, 2);
+        assert!(after[0].is_active());
+        assert_eq!(after[1].superseded_by, Some(1));
+    }
+
+    #[test]
+    fn like_then_dislike_of_the_same_object_supersedes() {
+        let mut like = candidate("Maya", "likes:jazz", "like", "Maya loves jazz.", 1, 100);
+        like.kind = StatementKind::Preference;
+        let mut dislike = candidate(
+            "Maya",
+            "likes:jazz",
+            "dislike",
+            "Maya can't stand jazz anymore.",
+            2,
+            200,
+        );
+        dislike.kind = StatementKind::Preference;
+        let plan = merge(&[], vec![like, dislike], Timestamp(300));
+        assert_eq!(plan.inserts.len(), 2);
+        assert_eq!(plan.inserts[0].status, StatementStatus::Superseded);
+        assert!(plan.inserts[1].is_active());
+        assert_eq!(
+            plan.supersessions,
+            vec![Supersession {
+                old: StatementRef::Inserted(0),
+                by: StatementRef::Inserted(1)
+            }]
+        );
+    }
+
+    #[test]
+    fn never_merges_across_speakers() {
+        let existing = vec![stored(
+            1,
+            candidate(
+                "Maya",
+                "lives_in",
+                "lisbon",
+                "Maya lives in Lisbon.",
+                1,
+                100,
+            ),
+        )];
+        let plan = merge(
+            &existing,
+            vec![
+                candidate(
+                    "Theo",
+                    "lives_in",
+                    "lisbon",
+                    "Theo lives in Lisbon.",
+                    2,
+                    200,
+                ),
+                candidate("Theo", "lives_in", "porto", "Theo moved to Porto.", 3, 300),
+            ],
+            Timestamp(400),
+        );
+        assert!(plan.reinforcements.is_empty(), "{plan:#?}");
+        assert_eq!(plan.inserts.len(), 2);
+        assert!(plan.inserts.iter().all(|s| s.speaker == "Theo"));
+        // Theo's move supersedes only Theo's Lisbon.
+        assert_eq!(
+            plan.supersessions,
+            vec![Supersession {
+                old: StatementRef::Inserted(0),
+                by: StatementRef::Inserted(1)
+            }]
+        );
+    }
+
+    #[test]
+    fn non_exclusive_slots_accumulate_and_merge_is_deterministic() {
+        let mut a = candidate(
+            "Maya",
+            "plan:go to pride parade",
+            "go to pride parade",
+            "Maya is going to a pride parade.",
+            1,
+            100,
+        );
+        a.kind = StatementKind::Plan;
+        let mut b = candidate(
+            "Maya",
+            "plan:visit mom",
+            "visit mom",
+            "Maya plans to visit her mom.",
+            2,
+            100,
+        );
+        b.kind = StatementKind::Plan;
+        let first = merge(&[], vec![a.clone(), b.clone()], Timestamp(0));
+        assert_eq!(first.inserts.len(), 2);
+        assert!(first.supersessions.is_empty());
+        assert_eq!(first, merge(&[], vec![a, b], Timestamp(0)));
+    }
+
+    #[test]
+    fn a_candidate_without_time_takes_now() {
+        let plan = merge(
+            &[],
+            vec![candidate("Maya", "job", "nurse", "Maya is a nurse.", 1, 0)],
+            Timestamp(77),
+        );
+        assert_eq!(plan.inserts[0].first_seen, Timestamp(77));
+    }
+
+    #[test]
+    fn exclusive_slots() {
+        for slot in [
+            "lives_in",
+            "job",
+            "pet:dog",
+            "likes:jazz",
+            "relation:sister",
+            "relation:sister:lives_in",
+        ] {
+            assert!(is_exclusive_slot(slot), "{slot}");
+        }
+        for slot in [
+            "plan:visit mom",
+            "activity:painting",
+            "relation:sister:about",
+            "trait:shy",
+        ] {
+            assert!(!is_exclusive_slot(slot), "{slot}");
+        }
+    }
+
+    #[test]
+    fn jaccard_of_tokens() {
+        assert!((jaccard("Maya loves jazz.", "maya LOVES jazz!") - 1.0).abs() < 1e-6);
+        assert!((jaccard("a b", "b c") - 1.0 / 3.0).abs() < 1e-6);
+        assert_eq!(jaccard("", ""), 0.0);
+    }
+}
