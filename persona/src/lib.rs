@@ -9,6 +9,7 @@ pub mod extract;
 pub mod merge;
 pub mod model;
 pub mod render;
+mod rewrite;
 
 pub use extract::{TurnInput, extract};
 pub use merge::{
