@@ -1,5 +1,5 @@
-//! mnemo's evaluation harness: LoCoMo questions, latency statistics and benchmarks, all run
-//! through the real engine (in process or over HTTP).
+//! mnemo's evaluation harness: LoCoMo questions, persona statements, latency statistics and
+//! benchmarks, all run through the real engine (in process or over HTTP).
 
 pub mod aggregate;
 pub mod backend;
@@ -9,6 +9,7 @@ pub mod f1;
 pub mod metrics;
 pub mod modes;
 pub mod output;
+pub mod persona;
 pub mod porter;
 pub mod qa;
 pub mod report;

@@ -51,6 +51,8 @@ pub enum MemoryError {
     SessionNotFound { user_id: String, session_id: String },
     #[error("unit {unit_id} not found")]
     UnitNotFound { unit_id: i64 },
+    #[error("persona statement {statement_id} not found")]
+    StatementNotFound { statement_id: i64 },
     #[error("session {session_id} already exists with different content")]
     SessionConflict { session_id: String },
     #[error("embedding has {got} dimensions, the index expects {expected}")]
@@ -92,6 +94,7 @@ impl MemoryError {
             Self::UserNotFound { .. } => "user_not_found",
             Self::SessionNotFound { .. } => "session_not_found",
             Self::UnitNotFound { .. } => "unit_not_found",
+            Self::StatementNotFound { .. } => "statement_not_found",
             Self::SessionConflict { .. } => "session_conflict",
             Self::DataDirLocked { .. } => "data_dir_locked",
             Self::EmbedderUnavailable { .. } => "embedder_unavailable",
@@ -119,7 +122,8 @@ impl MemoryError {
             | Self::InvalidField { .. } => ErrorKind::InvalidInput,
             Self::UserNotFound { .. }
             | Self::SessionNotFound { .. }
-            | Self::UnitNotFound { .. } => ErrorKind::NotFound,
+            | Self::UnitNotFound { .. }
+            | Self::StatementNotFound { .. } => ErrorKind::NotFound,
             Self::SessionConflict { .. } | Self::DataDirLocked { .. } => ErrorKind::Conflict,
             Self::EmbedderUnavailable { .. } => ErrorKind::Unavailable,
             Self::DimensionMismatch { .. }

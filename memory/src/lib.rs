@@ -12,6 +12,7 @@ pub mod graph_index;
 mod ids;
 pub mod llm;
 mod model;
+pub mod persona;
 pub mod store;
 pub mod text_index;
 mod time;

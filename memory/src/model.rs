@@ -114,21 +114,53 @@ pub enum Producer {
     Verbatim,
     /// A deterministic extractive method built it (no language model).
     Extractive,
+    /// This language model built it.
+    Llm { model: String },
+    /// This language model failed or answered off-schema, so the extractive method built it.
+    Fallback { model: String },
+    /// A person wrote or corrected it.
+    Edited,
 }
 
 impl Producer {
-    /// The stable name used in storage and on the wire.
+    /// The stable name of the kind of producer, used on the wire.
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Verbatim => "verbatim",
             Self::Extractive => "extractive",
+            Self::Llm { .. } => "llm",
+            Self::Fallback { .. } => "extractive_fallback",
+            Self::Edited => "edited",
         }
     }
 
-    /// Parses a stored producer name.
+    /// The language model involved, if any.
+    pub fn model(&self) -> Option<&str> {
+        match self {
+            Self::Llm { model } | Self::Fallback { model } => Some(model),
+            _ => None,
+        }
+    }
+
+    /// The stored form: the name, then `:model` when a model was involved.
+    pub fn to_stored(&self) -> String {
+        match self.model() {
+            Some(model) => format!("{}:{model}", self.as_str()),
+            None => self.as_str().to_owned(),
+        }
+    }
+
+    /// Parses a stored producer; unknown names read as `Extractive`.
     pub fn from_stored(s: &str) -> Self {
-        match s {
-            "verbatim" => Self::Verbatim,
+        let (name, model) = match s.split_once(':') {
+            Some((name, model)) => (name, Some(model.to_owned())),
+            None => (s, None),
+        };
+        match (name, model) {
+            ("verbatim", _) => Self::Verbatim,
+            ("edited", _) => Self::Edited,
+            ("llm", Some(model)) => Self::Llm { model },
+            ("extractive_fallback", Some(model)) => Self::Fallback { model },
             _ => Self::Extractive,
         }
     }
@@ -313,5 +345,20 @@ mod tests {
             );
         }
         assert!("sentence".parse::<Granularity>().is_err());
+    }
+
+    #[test]
+    fn producers_round_trip_through_storage() {
+        let model = || "qwen2.5:1.5b".to_owned();
+        for p in [
+            Producer::Verbatim,
+            Producer::Extractive,
+            Producer::Llm { model: model() },
+            Producer::Fallback { model: model() },
+            Producer::Edited,
+        ] {
+            assert_eq!(Producer::from_stored(&p.to_stored()), p);
+        }
+        assert_eq!(Producer::from_stored("something"), Producer::Extractive);
     }
 }

@@ -9,7 +9,9 @@
 use memory::{Timestamp, TurnId};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Candidate, StatementKind};
+use memory::persona::StatementKind;
+
+use crate::model::Candidate;
 use crate::rewrite::rewrite;
 
 /// One turn of dialogue, as the extractor needs it.

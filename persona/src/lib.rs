@@ -12,11 +12,10 @@ pub mod render;
 mod rewrite;
 
 pub use extract::{TurnInput, extract};
-pub use merge::{
-    MergePlan, Reinforcement, StatementRef, Supersession, is_exclusive_slot, jaccard, merge,
+pub use memory::persona::{
+    MergePlan, Reinforcement, Statement, StatementEdit, StatementKind, StatementRef,
+    StatementStatus, StatementVersion, Supersession, UnknownStatementKind, UnknownStatementStatus,
 };
-pub use model::{
-    Candidate, Statement, StatementKind, StatementStatus, UnknownStatementKind,
-    UnknownStatementStatus,
-};
+pub use merge::{is_exclusive_slot, jaccard, merge};
+pub use model::Candidate;
 pub use render::render_summary;

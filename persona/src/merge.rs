@@ -2,6 +2,9 @@
 //! and supersessions. Nothing is overwritten: a contradicted statement is kept as history.
 //!
 //! Rules, per candidate in input order (so the plan is deterministic):
+//! - evidence already known (a statement of the same speaker saying the same, whatever its
+//!   status, cites every turn of the candidate): nothing changes, so re-reading a session is
+//!   harmless and a statement a person deleted is not learnt again from the same turns;
 //! - same speaker, same slot and same value, or near-identical text (token Jaccard >= 0.8), as
 //!   an active statement: reinforce it;
 //! - same speaker and an exclusive slot (`lives_in`, `job`, `pet:<animal>`, `relation:<r>` with
@@ -11,105 +14,19 @@
 
 use std::collections::BTreeSet;
 
-use memory::{Timestamp, TurnId};
+use memory::Timestamp;
 
-use crate::model::{Candidate, Statement, StatementStatus};
+use memory::persona::{
+    MergePlan, Reinforcement, Statement, StatementRef, StatementStatus, Supersession,
+};
+
+use crate::model::Candidate;
 
 /// Near-identical texts: token Jaccard at or above this reinforce each other.
 const SAME_TEXT_JACCARD: f32 = 0.8;
 
 /// Confidence never reaches 1 by accumulation alone.
 const MAX_CONFIDENCE: f32 = 0.99;
-
-/// A statement the plan refers to: one already stored, or one of the plan's inserts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatementRef {
-    /// A stored statement, by id.
-    Existing(i64),
-    /// `MergePlan::inserts[index]`.
-    Inserted(usize),
-}
-
-/// New evidence for a stored statement. Carries the statement's new values, not deltas, except
-/// for `added_turns`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Reinforcement {
-    pub id: i64,
-    /// Turns not yet in the statement's provenance, ascending.
-    pub added_turns: Vec<TurnId>,
-    /// Earlier than before only when the evidence is older than the statement.
-    pub first_seen: Timestamp,
-    pub last_seen: Timestamp,
-    /// 1 - (1 - c_old)(1 - c_new), capped below 1.
-    pub confidence: f32,
-    pub version: u32,
-    pub evidence: u32,
-}
-
-/// `old` stops holding because of `by`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Supersession {
-    pub old: StatementRef,
-    pub by: StatementRef,
-}
-
-/// What to write after a batch of candidates. Apply the reinforcements, then store the inserts
-/// (which get ids), then mark every `old` superseded by its `by`.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct MergePlan {
-    /// New statements, with id 0. One already superseded within the batch has status
-    /// `Superseded` and `superseded_by` None until its replacement's id is known.
-    pub inserts: Vec<Statement>,
-    /// At most one per stored statement.
-    pub reinforcements: Vec<Reinforcement>,
-    pub supersessions: Vec<Supersession>,
-}
-
-impl MergePlan {
-    /// Whether the plan changes nothing.
-    pub fn is_empty(&self) -> bool {
-        self.inserts.is_empty() && self.reinforcements.is_empty() && self.supersessions.is_empty()
-    }
-
-    /// The statements after the plan, as a store would hold them: `existing` updated in place,
-    /// then the inserts with ids `first_new_id`, `first_new_id + 1`, ...
-    pub fn apply(&self, existing: &[Statement], first_new_id: i64) -> Vec<Statement> {
-        let mut all: Vec<Statement> = existing.to_vec();
-        for r in &self.reinforcements {
-            if let Some(s) = all.iter_mut().find(|s| s.id == r.id) {
-                s.turns.extend(r.added_turns.iter().copied());
-                s.turns.sort();
-                s.turns.dedup();
-                s.first_seen = r.first_seen;
-                s.last_seen = r.last_seen;
-                s.confidence = r.confidence;
-                s.version = r.version;
-                s.evidence = r.evidence;
-            }
-        }
-        for (offset, insert) in self.inserts.iter().enumerate() {
-            let mut s = insert.clone();
-            s.id = first_new_id + offset as i64;
-            all.push(s);
-        }
-        let id_of = |r: StatementRef| match r {
-            StatementRef::Existing(id) => id,
-            StatementRef::Inserted(i) => first_new_id + i as i64,
-        };
-        for sup in &self.supersessions {
-            let (old, by) = (id_of(sup.old), id_of(sup.by));
-            if let Some(s) = all.iter_mut().find(|s| s.id == old) {
-                s.status = StatementStatus::Superseded;
-                s.superseded_by = Some(by);
-                // Only stored statements get a new version; an insert starts at 1.
-                if matches!(sup.old, StatementRef::Existing(_)) {
-                    s.version += 1;
-                }
-            }
-        }
-        all
-    }
-}
 
 /// Whether two different values in `slot` contradict each other.
 pub fn is_exclusive_slot(slot: &str) -> bool {
@@ -161,6 +78,14 @@ fn combine(old: f32, new: f32) -> f32 {
         .max(old.min(1.0))
 }
 
+/// Whether a statement and a candidate say the same thing: same slot and value, or the same
+/// kind in near-identical words.
+fn says_same(statement: &Statement, candidate: &Candidate) -> bool {
+    (statement.slot == candidate.slot && statement.value == candidate.value)
+        || (statement.kind == candidate.kind
+            && jaccard(&statement.text, &candidate.text) >= SAME_TEXT_JACCARD)
+}
+
 /// A statement while planning: a stored one (possibly updated) or one to insert.
 struct Working {
     statement: Statement,
@@ -187,6 +112,17 @@ pub fn merge(existing: &[Statement], candidates: Vec<Candidate>, now: Timestamp)
     for mut candidate in candidates {
         if candidate.time.0 <= 0 {
             candidate.time = now;
+        }
+        let known = work.iter().any(|w| {
+            w.statement.speaker == candidate.speaker
+                && says_same(&w.statement, &candidate)
+                && candidate
+                    .turns
+                    .iter()
+                    .all(|t| w.statement.turns.contains(t))
+        });
+        if known {
+            continue;
         }
         let same_speaker = |w: &Working| !w.superseded && w.statement.speaker == candidate.speaker;
         let exclusive = is_exclusive_slot(&candidate.slot);
@@ -227,7 +163,7 @@ pub fn merge(existing: &[Statement], candidates: Vec<Candidate>, now: Timestamp)
         } else {
             Vec::new()
         };
-        let mut new = Statement::from_candidate(candidate);
+        let mut new = Statement::from(candidate);
         let new_ref = StatementRef::Inserted(inserted);
         inserted += 1;
         // A candidate older than what it contradicts is history already.
@@ -306,7 +242,8 @@ pub fn merge(existing: &[Statement], candidates: Vec<Candidate>, now: Timestamp)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::StatementKind;
+    use memory::TurnId;
+    use memory::persona::StatementKind;
 
     fn candidate(
         speaker: &str,
@@ -331,8 +268,72 @@ mod tests {
     fn stored(id: i64, c: Candidate) -> Statement {
         Statement {
             id,
-            ..Statement::from_candidate(c)
+            ..Statement::from(c)
         }
+    }
+
+    #[test]
+    fn reading_the_same_turns_again_changes_nothing() {
+        let said = || {
+            candidate(
+                "Maya",
+                "lives_in",
+                "lisbon",
+                "Maya lives in Lisbon.",
+                3,
+                100,
+            )
+        };
+        let first = merge(&[], vec![said()], Timestamp(500));
+        let after = first.apply(&[], 1);
+        let again = merge(&after, vec![said()], Timestamp(600));
+        assert!(again.is_empty(), "{again:#?}");
+
+        // Still nothing when the statement has been superseded since.
+        let moved = candidate("Maya", "lives_in", "porto", "Maya lives in Porto.", 8, 200);
+        let plan = merge(&after, vec![moved], Timestamp(600));
+        let after = plan.apply(&after, 2);
+        assert_eq!(after[0].status, StatementStatus::Superseded);
+        assert!(merge(&after, vec![said()], Timestamp(700)).is_empty());
+    }
+
+    #[test]
+    fn a_deleted_statement_is_not_learnt_again_from_the_same_turns_but_is_from_new_ones() {
+        let mut deleted = stored(
+            1,
+            candidate(
+                "Maya",
+                "pet:dog",
+                "rex",
+                "Maya has a dog named Rex.",
+                3,
+                100,
+            ),
+        );
+        deleted.status = StatementStatus::Deleted;
+        let existing = vec![deleted];
+        let same = candidate(
+            "Maya",
+            "pet:dog",
+            "rex",
+            "Maya has a dog named Rex.",
+            3,
+            100,
+        );
+        assert!(merge(&existing, vec![same], Timestamp(500)).is_empty());
+
+        let new = candidate(
+            "Maya",
+            "pet:dog",
+            "rex",
+            "Maya has a dog named Rex.",
+            9,
+            300,
+        );
+        let plan = merge(&existing, vec![new], Timestamp(500));
+        assert_eq!(plan.inserts.len(), 1, "{plan:#?}");
+        assert!(plan.reinforcements.is_empty() && plan.supersessions.is_empty());
+        assert!(plan.inserts[0].is_active());
     }
 
     #[test]

@@ -1,121 +1,9 @@
-//! The persona data model: statement kinds and statuses, extracted candidates and stored
-//! statements.
+//! Extracted candidates, before they are merged with the stored statements. The stored
+//! statement types live in `memory::persona` so that the store can keep them.
 
-use std::fmt;
-use std::str::FromStr;
-
-use memory::{Timestamp, TurnId};
+use memory::persona::{Statement, StatementKind, StatementStatus};
+use memory::{Producer, Timestamp, TurnId};
 use serde::{Deserialize, Serialize};
-
-/// What a persona statement is about. A closed set: rendering groups statements by kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StatementKind {
-    /// A lasting trait of character or habit ("is always up for an adventure").
-    Trait,
-    /// A like or a dislike.
-    Preference,
-    /// A fact of the speaker's life: job, home, pet, activity.
-    LifeFact,
-    /// Someone close to the speaker: family, partner, friends.
-    Relationship,
-    /// Something the speaker intends or hopes to do.
-    Plan,
-    /// Anything else.
-    Other,
-}
-
-impl StatementKind {
-    /// Every kind, in the order summaries list them.
-    pub const ALL: [StatementKind; 6] = [
-        StatementKind::LifeFact,
-        StatementKind::Relationship,
-        StatementKind::Preference,
-        StatementKind::Trait,
-        StatementKind::Plan,
-        StatementKind::Other,
-    ];
-
-    /// The stable snake_case name used in storage and on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Trait => "trait",
-            Self::Preference => "preference",
-            Self::LifeFact => "life_fact",
-            Self::Relationship => "relationship",
-            Self::Plan => "plan",
-            Self::Other => "other",
-        }
-    }
-}
-
-impl fmt::Display for StatementKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The error of parsing an unknown statement kind.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown statement kind {0:?} (expected one of trait, preference, life_fact, relationship, plan, other)"
-)]
-pub struct UnknownStatementKind(pub String);
-
-impl FromStr for StatementKind {
-    type Err = UnknownStatementKind;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| UnknownStatementKind(s.to_owned()))
-    }
-}
-
-/// Whether a stored statement still holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum StatementStatus {
-    /// The current belief.
-    #[default]
-    Active,
-    /// Replaced by a newer, contradicting statement; kept as history.
-    Superseded,
-}
-
-impl StatementStatus {
-    /// The stable snake_case name used in storage and on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Superseded => "superseded",
-        }
-    }
-}
-
-impl fmt::Display for StatementStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The error of parsing an unknown statement status.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown statement status {0:?} (expected active or superseded)")]
-pub struct UnknownStatementStatus(pub String);
-
-impl FromStr for StatementStatus {
-    type Err = UnknownStatementStatus;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "active" => Ok(Self::Active),
-            "superseded" => Ok(Self::Superseded),
-            _ => Err(UnknownStatementStatus(s.to_owned())),
-        }
-    }
-}
 
 /// An extracted statement, before it is merged with what is stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -138,34 +26,10 @@ pub struct Candidate {
     pub confidence: f32,
 }
 
-/// A stored persona statement with its provenance and history.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Statement {
-    /// Assigned by the store; 0 for a statement not yet stored.
-    pub id: i64,
-    pub speaker: String,
-    pub kind: StatementKind,
-    pub slot: String,
-    pub value: String,
-    pub text: String,
-    /// Every turn that supports the statement, ascending, without repeats.
-    pub turns: Vec<TurnId>,
-    /// In (0, 1]; grows with repeated evidence.
-    pub confidence: f32,
-    pub first_seen: Timestamp,
-    pub last_seen: Timestamp,
-    pub status: StatementStatus,
-    /// 1 when created, bumped by every reinforcement or supersession.
-    pub version: u32,
-    /// The statement that replaced this one, once superseded.
-    pub superseded_by: Option<i64>,
-    /// How many times the statement was extracted.
-    pub evidence: u32,
-}
-
-impl Statement {
-    /// A new, not yet stored, active statement from a candidate.
-    pub fn from_candidate(candidate: Candidate) -> Self {
+/// A new, not yet stored, active statement. Its producer is the extractor; a caller that used a
+/// language model says so.
+impl From<Candidate> for Statement {
+    fn from(candidate: Candidate) -> Self {
         let mut turns = candidate.turns;
         turns.sort();
         turns.dedup();
@@ -184,12 +48,8 @@ impl Statement {
             version: 1,
             superseded_by: None,
             evidence: 1,
+            producer: Producer::Extractive,
         }
-    }
-
-    /// Whether the statement is the current belief.
-    pub fn is_active(&self) -> bool {
-        self.status == StatementStatus::Active
     }
 }
 
@@ -198,26 +58,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kind_names_round_trip() {
-        for kind in StatementKind::ALL {
-            assert_eq!(kind.as_str().parse::<StatementKind>(), Ok(kind));
-            let json = serde_json::to_string(&kind).unwrap();
-            assert_eq!(json, format!("\"{}\"", kind.as_str()));
-        }
-        assert!("lifefact".parse::<StatementKind>().is_err());
-    }
-
-    #[test]
-    fn status_names_round_trip() {
-        for status in [StatementStatus::Active, StatementStatus::Superseded] {
-            assert_eq!(status.as_str().parse::<StatementStatus>(), Ok(status));
-        }
-        assert!("gone".parse::<StatementStatus>().is_err());
-    }
-
-    #[test]
-    fn from_candidate_starts_a_fresh_history() {
-        let statement = Statement::from_candidate(Candidate {
+    fn a_candidate_starts_a_fresh_history() {
+        let statement = Statement::from(Candidate {
             speaker: "Maya".into(),
             kind: StatementKind::LifeFact,
             slot: "job".into(),

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{Statement, StatementKind};
+use memory::persona::{Statement, StatementKind};
 
 /// At most this many statements per speaker.
 pub const MAX_PER_SPEAKER: usize = 8;
@@ -58,7 +58,9 @@ mod tests {
     use memory::{Timestamp, TurnId};
 
     use super::*;
-    use crate::model::{Candidate, StatementStatus};
+    use memory::persona::StatementStatus;
+
+    use crate::model::Candidate;
 
     fn statement(
         id: i64,
@@ -69,7 +71,7 @@ mod tests {
     ) -> Statement {
         Statement {
             id,
-            ..Statement::from_candidate(Candidate {
+            ..Statement::from(Candidate {
                 speaker: speaker.to_owned(),
                 kind,
                 slot: format!("slot{id}"),

@@ -35,6 +35,15 @@ async fn deleting_a_session_removes_it_from_every_store() {
         "SELECT COUNT(*) FROM units n JOIN sessions s ON s.id = n.session_pk WHERE s.session_id = 'session_2'",
     );
     let vectors_before = engine.health().await.unwrap().vectors as i64;
+    // Persona statements with no evidence outside session_2 go with it.
+    let only_there = sqlite_count(
+        dir.path(),
+        "SELECT COUNT(*) FROM persona_statements ps WHERE NOT EXISTS (
+             SELECT 1 FROM statement_turns st JOIN turns t ON t.id = st.turn_id
+             JOIN sessions s ON s.id = t.session_pk
+             WHERE st.statement_id = ps.id AND s.session_id != 'session_2')",
+    );
+    assert!(only_there > 0);
 
     let (status, body) = call(
         &app,
@@ -46,7 +55,12 @@ async fn deleting_a_session_removes_it_from_every_store() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
         body["deleted"],
-        json!({ "sessions": 1, "turns": 8, "units": session_2_units })
+        json!({
+            "sessions": 1,
+            "turns": 8,
+            "units": session_2_units,
+            "statements": only_there,
+        })
     );
 
     // The API no longer shows it.

@@ -5,7 +5,7 @@
 
 mod sqlite;
 
-pub use sqlite::TermFrequencies;
+pub use sqlite::{MAX_STATEMENT_CHARS, PersonaMerge, StatementTurn, TermFrequencies};
 
 pub use sqlite::SqliteStore;
 
@@ -104,6 +104,8 @@ pub struct DeleteCounts {
     pub sessions: u64,
     pub turns: u64,
     pub units: u64,
+    /// Persona statements left without evidence.
+    pub statements: u64,
 }
 
 /// One change the full-text index has to apply, in log order.

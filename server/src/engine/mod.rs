@@ -2,12 +2,15 @@
 //! the CLI, the evaluation harness and the tests all drive this same type.
 
 mod association;
+mod llm_units;
 mod metrics;
+mod persona;
 mod pipeline;
 mod recovery;
 mod worker;
 
 pub use metrics::{Metrics, MetricsSnapshot};
+pub use persona::Persona;
 pub use pipeline::BuildOutcome;
 
 use std::collections::{BTreeMap, HashMap};

@@ -17,7 +17,8 @@ use memory::store::{
 };
 use memory::text_index::TextIndex;
 use memory::vector_index::{VectorEntry, VectorIndex};
-use memory::{Granularity, SessionStatus, Timestamp, UnitDraft, UserId};
+use memory::{Granularity, Producer, Role, SessionStatus, Timestamp, TurnId, UnitDraft, UserId};
+use persona::TurnInput;
 use retrieval::association::AssociationConfig;
 use tracing::{instrument, warn};
 
@@ -105,6 +106,66 @@ fn embed_missing<'t>(
     Ok(())
 }
 
+/// Reads persona statements from a session and merges them into its user's persona; the
+/// session's active anchored statements become its `fact` units. Returns the other sessions
+/// whose fact units changed (marked pending in the store).
+fn add_persona_facts(
+    parts: &Parts<'_>,
+    p: &mut Prepared,
+    candidates: Vec<persona::Candidate>,
+    producer: &Producer,
+    now: Timestamp,
+) -> Result<Vec<SessionKey>> {
+    let key = p.input.session_key;
+    let merged = parts
+        .store
+        .merge_persona(key, producer, now, ACTOR, |existing| {
+            persona::merge(existing, candidates, now)
+        })?;
+    let Some(merged) = merged else {
+        return Ok(Vec::new());
+    };
+    let positions: HashMap<TurnId, u32> = p
+        .input
+        .turns
+        .iter()
+        .map(|t| (t.turn_id, t.position))
+        .collect();
+    p.drafts
+        .extend(merged.anchored.iter().enumerate().map(|(i, s)| {
+            UnitDraft {
+                granularity: Granularity::Fact,
+                ordinal: i as u32,
+                text: s.text.clone(),
+                event_time: s.first_seen,
+                turn_positions: s
+                    .turns
+                    .iter()
+                    .filter_map(|t| positions.get(t).copied())
+                    .collect(),
+                producer: s.producer.clone(),
+            }
+        }));
+    Ok(merged.refresh)
+}
+
+/// The extractive reading of a session's persona statements: first-person sentences of its
+/// human speakers (an assistant's turns say nothing about the user).
+fn extract_candidates(input: &BuildInput) -> Vec<persona::Candidate> {
+    let turns: Vec<TurnInput> = input
+        .turns
+        .iter()
+        .filter(|t| t.role != Role::Assistant)
+        .map(|t| TurnInput {
+            turn_id: t.turn_id,
+            speaker: t.speaker.clone(),
+            text: t.text.clone(),
+            time: t.timestamp.unwrap_or(input.started_at),
+        })
+        .collect();
+    persona::extract(&turns)
+}
+
 /// Document frequencies of the sessions built earlier in this batch, so that a batch gives the
 /// same keywords as building its sessions one at a time.
 #[derive(Default)]
@@ -113,12 +174,15 @@ struct BatchFrequencies {
     df: HashMap<String, u64>,
 }
 
-fn add_summary_and_keywords(
+/// Adds a session's derived units: summary, keywords and facts. Returns the other sessions
+/// whose fact units changed.
+fn add_derived_units(
     parts: &Parts<'_>,
     p: &mut Prepared,
     vectors: &HashMap<String, Vec<f32>>,
     batch: &mut HashMap<UserId, BatchFrequencies>,
-) -> Result<()> {
+    now: Timestamp,
+) -> Result<Vec<SessionKey>> {
     let turn_vectors: Vec<&[f32]> = p
         .drafts
         .iter()
@@ -149,7 +213,8 @@ fn add_summary_and_keywords(
     }
     p.drafts.extend(summary);
     p.drafts.extend(keywords);
-    Ok(())
+    let candidates = extract_candidates(&p.input);
+    add_persona_facts(parts, p, candidates, &Producer::Extractive, now)
 }
 
 /// Stores a prepared session's units and adds them to the derived indexes (the full-text
@@ -249,6 +314,15 @@ pub(crate) fn forget_session(parts: &Parts<'_>, user: &UserId, key: SessionKey) 
     Ok(())
 }
 
+/// What building a batch of sessions came to.
+pub(crate) struct BatchOutcome {
+    /// Each session's own outcome.
+    pub(crate) outcomes: Vec<(SessionKey, Result<BuildOutcome>)>,
+    /// Other sessions whose fact units changed on the way (their persona statements were
+    /// superseded); marked pending, to be built next.
+    pub(crate) refresh: Vec<SessionKey>,
+}
+
 /// Builds the units of these sessions. Each session gets its own outcome; a failure of one
 /// leaves it pending (it is retried at the next start) without failing the others.
 #[instrument(skip_all, fields(sessions = keys.len()))]
@@ -256,7 +330,7 @@ pub(crate) fn build_sessions(
     parts: &Parts<'_>,
     keys: &[SessionKey],
     now: Timestamp,
-) -> Vec<(SessionKey, Result<BuildOutcome>)> {
+) -> BatchOutcome {
     let started = Instant::now();
     let mut outcomes: Vec<(SessionKey, Result<BuildOutcome>)> = Vec::new();
     let mut prepared: Vec<Prepared> = Vec::new();
@@ -285,24 +359,34 @@ pub(crate) fn build_sessions(
         .iter()
         .flat_map(|p| p.drafts.iter().map(|d| d.text.as_str()));
     if let Err(e) = embed_missing(parts, verbatim, &mut vectors) {
-        return fail_all(parts, outcomes, prepared, &e);
+        return BatchOutcome {
+            outcomes: fail_all(parts, outcomes, prepared, &e),
+            refresh: Vec::new(),
+        };
     }
     let mut batch: HashMap<UserId, BatchFrequencies> = HashMap::new();
     let mut ready: Vec<Prepared> = Vec::with_capacity(prepared.len());
+    let mut refresh: Vec<SessionKey> = Vec::new();
     for mut p in prepared {
-        match add_summary_and_keywords(parts, &mut p, &vectors, &mut batch) {
-            Ok(()) => ready.push(p),
+        match add_derived_units(parts, &mut p, &vectors, &mut batch, now) {
+            Ok(more) => {
+                refresh.extend(more);
+                ready.push(p);
+            }
             Err(e) => outcomes.push((p.input.session_key, Err(e))),
         }
     }
     let derived = ready.iter().flat_map(|p| {
         p.drafts
             .iter()
-            .filter(|d| matches!(d.granularity, Granularity::Summary | Granularity::Keywords))
+            .filter(|d| d.granularity != Granularity::Turn)
             .map(|d| d.text.as_str())
     });
     if let Err(e) = embed_missing(parts, derived, &mut vectors) {
-        return fail_all(parts, outcomes, ready, &e);
+        return BatchOutcome {
+            outcomes: fail_all(parts, outcomes, ready, &e),
+            refresh,
+        };
     }
     let mut built = 0;
     for p in ready {
@@ -325,7 +409,9 @@ pub(crate) fn build_sessions(
     let failures = outcomes.iter().filter(|(_, o)| o.is_err()).count();
     parts.metrics.failed(failures as u64);
     parts.metrics.batch(started.elapsed());
-    outcomes
+    refresh.sort_unstable();
+    refresh.dedup();
+    BatchOutcome { outcomes, refresh }
 }
 
 fn fail_all(

@@ -19,6 +19,9 @@ use crate::{Error, Result};
 /// How often a session that keeps gaining turns mid-build is rebuilt within one batch.
 const STALE_RETRIES: usize = 3;
 
+/// The most build rounds one job runs (stale retries and persona refreshes together).
+const MAX_ROUNDS: usize = 8;
+
 /// Work for the worker.
 pub(crate) enum Job {
     /// Build a pending session's units; `done` hears the outcome.
@@ -35,6 +38,9 @@ pub(crate) enum Job {
     },
     /// Answer once every job sent before has finished.
     Flush { done: oneshot::Sender<()> },
+    /// Run this on the worker thread, in order with the other jobs (persona edits, which
+    /// rebuild the sessions they touch). It reports through its own channel.
+    Exec(Box<dyn FnOnce(&Parts<'_>) + Send>),
     /// Stop after the current job.
     Stop,
 }
@@ -115,6 +121,7 @@ fn run(
             Job::Flush { done } => {
                 let _ = done.send(());
             }
+            Job::Exec(task) => task(&parts),
             Job::Delete {
                 user,
                 session_id,
@@ -149,33 +156,7 @@ fn build_batch(parts: &Parts<'_>, batch: Vec<(SessionKey, Waiter)>) {
             keys.push(*key);
         }
     }
-    let mut results: HashMap<SessionKey, Result<BuildOutcome>> = HashMap::new();
-    let mut todo = keys;
-    for _ in 0..STALE_RETRIES {
-        if todo.is_empty() {
-            break;
-        }
-        let outcomes = build_sessions(parts, &todo, now());
-        todo = Vec::new();
-        for (key, outcome) in outcomes {
-            match outcome {
-                Ok(BuildOutcome::Stale) => todo.push(key),
-                other => {
-                    if let Err(e) = &other {
-                        error!(session = key.0, error = %e, "building a session failed; it stays pending");
-                    }
-                    results.insert(key, other);
-                }
-            }
-        }
-    }
-    for key in todo {
-        warn!(
-            session = key.0,
-            "session kept changing while it was built; it stays pending"
-        );
-        results.insert(key, Ok(BuildOutcome::Stale));
-    }
+    let results = build_settled(parts, keys);
     for (key, waiter) in batch {
         let Some(waiter) = waiter else { continue };
         let result = match results.get(&key) {
@@ -191,16 +172,69 @@ fn build_batch(parts: &Parts<'_>, batch: Vec<(SessionKey, Waiter)>) {
     }
 }
 
+/// Builds these sessions, again while they change under the build (stale) and then the
+/// sessions whose fact units a persona merge changed. Returns each session's last outcome.
+pub(crate) fn build_settled(
+    parts: &Parts<'_>,
+    keys: Vec<SessionKey>,
+) -> HashMap<SessionKey, Result<BuildOutcome>> {
+    let mut results: HashMap<SessionKey, Result<BuildOutcome>> = HashMap::new();
+    let mut todo = keys;
+    let mut stale_rounds = 0;
+    let mut rounds = 0;
+    while !todo.is_empty() && stale_rounds < STALE_RETRIES && rounds < MAX_ROUNDS {
+        rounds += 1;
+        let batch = build_sessions(parts, &todo, now());
+        let mut next: Vec<SessionKey> = Vec::new();
+        let mut any_stale = false;
+        for (key, outcome) in batch.outcomes {
+            match outcome {
+                Ok(BuildOutcome::Stale) => {
+                    any_stale = true;
+                    next.push(key);
+                    results.insert(key, Ok(BuildOutcome::Stale));
+                }
+                other => {
+                    if let Err(e) = &other {
+                        error!(session = key.0, error = %e, "building a session failed; it stays pending");
+                    }
+                    results.insert(key, other);
+                }
+            }
+        }
+        // A rebuilt session's merge is a no-op, so refreshes do not cascade for long.
+        for key in batch.refresh {
+            if !next.contains(&key) {
+                next.push(key);
+            }
+        }
+        stale_rounds += usize::from(any_stale);
+        todo = next;
+    }
+    for key in todo {
+        warn!(
+            session = key.0,
+            "session kept changing while it was built; it stays pending"
+        );
+    }
+    results
+}
+
 fn delete(
     parts: &Parts<'_>,
     user: &UserId,
     session_id: &SessionId,
     actor: &'static str,
 ) -> Result<DeleteCounts> {
-    let (key, counts) = parts
-        .store
-        .delete_session(user, session_id, now(), Actor(actor))?;
+    let (key, counts, refresh) =
+        parts
+            .store
+            .delete_session(user, session_id, now(), Actor(actor))?;
     forget_session(parts, user, key)?;
+    if !refresh.is_empty() {
+        // Statements the session anchored now live in another session's fact units.
+        build_settled(parts, refresh);
+    }
     if let Err(e) = commit_text_index(parts) {
         // The delete is durable in the store and its log entry replays at the next start.
         warn!(error = %e, "full-text index commit failed after a delete; it catches up at the next start");

@@ -3,6 +3,7 @@
 mod dto;
 mod error;
 mod extract;
+mod persona;
 mod search;
 mod sessions;
 mod system;
@@ -14,7 +15,7 @@ use std::time::Duration;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderValue, StatusCode};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::{BoxError, Json, Router};
 use tower::ServiceBuilder;
 use tower_http::request_id::{
@@ -99,6 +100,15 @@ pub(crate) fn router(engine: Engine) -> Router {
         .route(&format!("{users}/units"), get(units::list))
         .route(&format!("{users}/units/{{unit_id}}"), get(units::get))
         .route(&format!("{users}/search"), post(search::search))
+        .route(&format!("{users}/persona"), get(persona::get))
+        .route(
+            &format!("{users}/persona/statements/{{statement_id}}"),
+            patch(persona::edit).delete(persona::delete),
+        )
+        .route(
+            &format!("{users}/persona/statements/{{statement_id}}/history"),
+            get(persona::history),
+        )
         .fallback(system::not_found)
         .method_not_allowed_fallback(system::method_not_allowed)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))

@@ -7,17 +7,19 @@
 mod audit;
 mod edges;
 mod index_log;
+mod persona;
 mod schema;
 mod sessions;
 mod terms;
 
+pub use persona::{MAX_STATEMENT_CHARS, PersonaMerge, StatementTurn};
 pub use terms::TermFrequencies;
 mod units;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use rusqlite::{Connection, OpenFlags, Transaction};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction};
 
 use crate::{MemoryError, Result, UserId};
 
@@ -126,7 +128,6 @@ impl SqliteStore {
 
 /// The store key of a user, if the user exists.
 fn user_pk(conn: &Connection, user: &UserId) -> Result<Option<i64>> {
-    use rusqlite::OptionalExtension;
     Ok(conn
         .prepare_cached("SELECT id FROM users WHERE user_id = ?1")?
         .query_row([user.as_str()], |r| r.get(0))
@@ -138,4 +139,26 @@ fn require_user(conn: &Connection, user: &UserId) -> Result<i64> {
     user_pk(conn, user)?.ok_or_else(|| MemoryError::UserNotFound {
         user_id: user.to_string(),
     })
+}
+
+/// A session's user key, user id and session id, if the session exists.
+pub(super) fn session_head(
+    tx: &Transaction<'_>,
+    session: crate::store::SessionKey,
+) -> Result<Option<(i64, UserId, crate::SessionId)>> {
+    let head = tx
+        .prepare_cached(
+            "SELECT s.user_pk, u.user_id, s.session_id FROM sessions s
+             JOIN users u ON u.id = s.user_pk WHERE s.id = ?1",
+        )?
+        .query_row([session.0], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .optional()?;
+    head.map(|(pk, user, id)| Ok((pk, UserId::new(user)?, crate::SessionId::new(id)?)))
+        .transpose()
 }

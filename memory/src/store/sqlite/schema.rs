@@ -108,6 +108,51 @@ CREATE TABLE unit_edges (
 ) WITHOUT ROWID;
 CREATE INDEX unit_edges_dst ON unit_edges(dst);
 "#,
+    r#"
+-- Persona statements about each speaker of a user. A statement is anchored to one session (where
+-- it was first read): that session's `fact` units are its anchored active statements.
+CREATE TABLE persona_statements (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_pk       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    anchor_pk     INTEGER REFERENCES sessions(id) ON DELETE SET NULL,
+    speaker       TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    slot          TEXT NOT NULL,
+    value         TEXT NOT NULL,
+    text          TEXT NOT NULL,
+    confidence    REAL NOT NULL,
+    first_seen    INTEGER NOT NULL,
+    last_seen     INTEGER NOT NULL,
+    status        TEXT NOT NULL,
+    version       INTEGER NOT NULL,
+    superseded_by INTEGER REFERENCES persona_statements(id) ON DELETE SET NULL,
+    evidence      INTEGER NOT NULL,
+    producer      TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+);
+CREATE INDEX persona_user ON persona_statements(user_pk, speaker);
+CREATE INDEX persona_anchor ON persona_statements(anchor_pk);
+
+-- Provenance: the turns supporting each statement. They go with their session.
+CREATE TABLE statement_turns (
+    statement_id  INTEGER NOT NULL REFERENCES persona_statements(id) ON DELETE CASCADE,
+    turn_id       INTEGER NOT NULL REFERENCES turns(id) ON DELETE CASCADE,
+    PRIMARY KEY (statement_id, turn_id)
+) WITHOUT ROWID;
+CREATE INDEX statement_turns_turn ON statement_turns(turn_id);
+
+-- Every version of every statement, as JSON: nothing is overwritten silently.
+CREATE TABLE statement_history (
+    statement_id  INTEGER NOT NULL REFERENCES persona_statements(id) ON DELETE CASCADE,
+    version       INTEGER NOT NULL,
+    at            INTEGER NOT NULL,
+    actor         TEXT NOT NULL,
+    action        TEXT NOT NULL,
+    snapshot      TEXT NOT NULL,
+    PRIMARY KEY (statement_id, version)
+);
+"#,
 ];
 
 /// Brings the database to the newest schema version.

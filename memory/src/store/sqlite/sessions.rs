@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::json;
 
-use super::{SqliteStore, audit, index_log, require_user, user_pk};
+use super::{SqliteStore, audit, index_log, persona, require_user, user_pk};
 use crate::store::{
     Actor, BuildInput, DeleteCounts, IndexOp, IngestOutcome, IngestReceipt, SessionKey,
 };
@@ -407,17 +407,19 @@ impl SqliteStore {
         })
     }
 
-    /// Deletes a session with its turns, units, provenance and term statistics, and logs the
-    /// removal for the full-text index. Returns what was removed and the session's key.
+    /// Deletes a session with its turns, units, provenance and term statistics, drops the
+    /// persona statements it alone supported, and logs the removal for the full-text index.
+    /// Returns the session's key, what was removed, and the sessions whose fact units must be
+    /// built again (marked pending).
     pub fn delete_session(
         &self,
         user: &UserId,
         session_id: &SessionId,
         now: Timestamp,
         actor: Actor<'_>,
-    ) -> Result<(SessionKey, DeleteCounts)> {
+    ) -> Result<(SessionKey, DeleteCounts, Vec<SessionKey>)> {
         self.write(|tx| {
-            let (_, row) = require_session(tx, user, session_id)?;
+            let (user_pk, row) = require_session(tx, user, session_id)?;
             let count = |sql: &str| -> Result<u64> {
                 Ok(tx
                     .prepare_cached(sql)?
@@ -427,9 +429,15 @@ impl SqliteStore {
                 sessions: 1,
                 turns: count("SELECT COUNT(*) FROM turns WHERE session_pk = ?1")?,
                 units: count("SELECT COUNT(*) FROM units WHERE session_pk = ?1")?,
+                statements: 0,
             };
             tx.prepare_cached("DELETE FROM sessions WHERE id = ?1")?
                 .execute([row.key.0])?;
+            let (statements, refresh) = persona::tidy_after_delete(tx, user_pk, now, actor)?;
+            let counts = DeleteCounts {
+                statements,
+                ..counts
+            };
             index_log::append(tx, IndexOp::DeleteSession(row.key))?;
             audit::record(
                 tx,
@@ -439,10 +447,14 @@ impl SqliteStore {
                 user,
                 Some(session_id),
                 None,
-                Some(json!({ "turn_count": counts.turns, "unit_count": counts.units })),
+                Some(json!({
+                    "turn_count": counts.turns,
+                    "unit_count": counts.units,
+                    "statement_count": counts.statements,
+                })),
                 None,
             )?;
-            Ok((row.key, counts))
+            Ok((row.key, counts, refresh))
         })
     }
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::json;
 
-use super::{SqliteStore, audit, index_log, require_user, terms};
+use super::{SqliteStore, audit, index_log, require_user, session_head, terms};
 use crate::store::{Actor, IndexOp, IndexedUnit, SessionBuild, SessionKey};
 use crate::{
     Granularity, MemoryError, Producer, Result, SessionId, Timestamp, TurnId, TurnRef, Unit,
@@ -174,20 +174,7 @@ impl SqliteStore {
             terms: session_terms,
         } = build;
         self.write(|tx| {
-            let head = tx
-                .prepare_cached(
-                    "SELECT s.user_pk, u.user_id, s.session_id FROM sessions s
-                     JOIN users u ON u.id = s.user_pk WHERE s.id = ?1",
-                )?
-                .query_row([session.0], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                    ))
-                })
-                .optional()?;
-            let Some((user_pk, user_id, session_id)) = head else {
+            let Some((user_pk, user_id, session_id)) = session_head(tx, session)? else {
                 return Ok(None);
             };
             let turn_ids: Vec<i64> = {
@@ -225,7 +212,7 @@ impl SqliteStore {
                     d.ordinal,
                     d.text,
                     d.event_time.0,
-                    d.producer.as_str(),
+                    d.producer.to_stored(),
                     now.0,
                     encode_vector(&unit.embedding),
                 ])?;
@@ -264,8 +251,8 @@ impl SqliteStore {
                 now,
                 actor,
                 "build_units",
-                &UserId::new(user_id)?,
-                Some(&SessionId::new(session_id)?),
+                &user_id,
+                Some(&session_id),
                 None,
                 (removed > 0).then(|| json!({ "unit_count": removed })),
                 Some(json!({ "units": per_granularity })),

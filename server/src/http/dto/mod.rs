@@ -1,9 +1,11 @@
 //! Wire types of the REST API and their hand-written conversions to and from engine types.
 
+mod persona;
 mod search;
 mod sessions;
 mod units;
 
+pub(crate) use persona::{HistoryOut, PersonaOut, PersonaQuery, StatementOut, StatementPatch};
 pub(crate) use search::{SearchIn, SearchOut};
 pub(crate) use sessions::{
     AppendIn, DeleteOut, IngestOut, SessionIn, SessionListOut, SessionOut, WaitParam,

@@ -274,6 +274,8 @@ struct DeleteCountsOut {
     sessions: u64,
     turns: u64,
     units: u64,
+    /// Persona statements left without evidence.
+    statements: u64,
 }
 
 impl From<DeleteCounts> for DeleteOut {
@@ -283,6 +285,7 @@ impl From<DeleteCounts> for DeleteOut {
                 sessions: c.sessions,
                 turns: c.turns,
                 units: c.units,
+                statements: c.statements,
             },
         }
     }

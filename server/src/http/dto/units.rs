@@ -28,7 +28,11 @@ pub(crate) struct UnitOut {
     created_at: String,
     updated_at: String,
     version: u32,
+    /// `verbatim`, `extractive`, `llm`, `extractive_fallback` (the model failed) or `edited`.
     producer: String,
+    /// The language model that built the unit, or failed to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    producer_model: Option<String>,
     turns: Vec<TurnRefOut>,
     /// With a single unit: the units it is associated with, strongest first.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -63,6 +67,7 @@ impl UnitOut {
             updated_at: u.updated_at.to_rfc3339(),
             version: u.version,
             producer: u.producer.as_str().to_owned(),
+            producer_model: u.producer.model().map(str::to_owned),
             turns: u
                 .turns
                 .into_iter()

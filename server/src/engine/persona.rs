@@ -1,0 +1,130 @@
+//! Persona through the engine: statements with their provenance and a rendered summary, and a
+//! person's edits and deletes. Those run on the worker, in order with every other write, and
+//! rebuild the sessions whose `fact` units show the statements before they answer, so a search
+//! right after an edit sees it.
+
+use std::collections::HashMap;
+
+use memory::persona::{Statement, StatementEdit, StatementVersion};
+use memory::store::{Actor, StatementTurn};
+use memory::{TurnId, UserId};
+use tokio::sync::oneshot;
+
+use super::pipeline::Parts;
+use super::worker::{Job, build_settled};
+use super::{Engine, blocking, now};
+use crate::{Error, Result};
+
+/// A user's persona as readers see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Persona {
+    /// Statements by id: the active ones, or with `history` every one.
+    pub statements: Vec<Statement>,
+    /// The provenance turns of those statements.
+    pub turns: HashMap<TurnId, StatementTurn>,
+    /// A short paragraph per speaker from the active statements.
+    pub summary: String,
+}
+
+impl Engine {
+    /// A user's persona statements, optionally of one speaker, and their summary.
+    pub async fn persona(
+        &self,
+        user: UserId,
+        speaker: Option<String>,
+        history: bool,
+    ) -> Result<Persona> {
+        let shared = self.shared();
+        blocking(move || {
+            let statements = shared
+                .store
+                .statements(&user, speaker.as_deref(), history)?;
+            let active: Vec<Statement> = statements
+                .iter()
+                .filter(|s| s.is_active())
+                .cloned()
+                .collect();
+            let summary = persona::render_summary(&active, speaker.as_deref());
+            let mut ids: Vec<TurnId> = statements.iter().flat_map(|s| s.turns.clone()).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let turns = shared
+                .store
+                .statement_turns(&ids)?
+                .into_iter()
+                .map(|t| (t.turn_id, t))
+                .collect();
+            Ok(Persona {
+                statements,
+                turns,
+                summary,
+            })
+        })
+        .await
+    }
+
+    /// One statement, whatever its status, with every version of it, oldest first.
+    pub async fn statement_history(
+        &self,
+        user: UserId,
+        id: i64,
+    ) -> Result<(Statement, Vec<StatementVersion>)> {
+        let shared = self.shared();
+        blocking(move || {
+            let statement = shared.store.statement(&user, id)?;
+            let versions = shared.store.statement_history(&user, id)?;
+            Ok((statement, versions))
+        })
+        .await
+    }
+
+    /// A person corrects a statement; its fact unit is rebuilt before this returns.
+    pub async fn edit_statement(
+        &self,
+        user: UserId,
+        id: i64,
+        edit: StatementEdit,
+        actor: &'static str,
+    ) -> Result<Statement> {
+        self.on_worker(move |parts| {
+            let (statement, refresh) =
+                parts
+                    .store
+                    .edit_statement(&user, id, &edit, now(), Actor(actor))?;
+            build_settled(parts, refresh);
+            Ok(statement)
+        })
+        .await
+    }
+
+    /// A person deletes a statement (kept as history); its fact unit goes, and whatever it had
+    /// superseded holds again, before this returns.
+    pub async fn delete_statement(
+        &self,
+        user: UserId,
+        id: i64,
+        actor: &'static str,
+    ) -> Result<Statement> {
+        self.on_worker(move |parts| {
+            let (statement, refresh) =
+                parts
+                    .store
+                    .delete_statement(&user, id, now(), Actor(actor))?;
+            build_settled(parts, refresh);
+            Ok(statement)
+        })
+        .await
+    }
+
+    /// Runs `task` on the worker thread and waits for its answer.
+    async fn on_worker<T: Send + 'static>(
+        &self,
+        task: impl FnOnce(&Parts<'_>) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let (done, answer) = oneshot::channel();
+        self.inner.worker.submit(Job::Exec(Box::new(move |parts| {
+            let _ = done.send(task(parts));
+        })))?;
+        answer.await.map_err(|_| Error::WorkerStopped)?
+    }
+}

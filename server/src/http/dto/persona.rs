@@ -1,0 +1,220 @@
+//! Persona wire types.
+
+use std::collections::HashMap;
+
+use memory::TurnId;
+use memory::persona::{Statement, StatementEdit, StatementKind, StatementVersion};
+use memory::store::{MAX_STATEMENT_CHARS, StatementTurn};
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Persona;
+use crate::http::error::ApiError;
+
+/// The most characters of a speaker name in a filter.
+const MAX_SPEAKER_CHARS: usize = 200;
+
+/// `GET .../persona` query.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PersonaQuery {
+    /// Only this speaker's statements (exact name, as in the turns).
+    speaker: Option<String>,
+    /// Also superseded and deleted statements.
+    #[serde(default)]
+    history: bool,
+}
+
+impl PersonaQuery {
+    pub(crate) fn into_parts(self) -> Result<(Option<String>, bool), ApiError> {
+        if let Some(s) = &self.speaker
+            && (s.trim().is_empty() || s.chars().count() > MAX_SPEAKER_CHARS)
+        {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                format!("speaker must be 1 to {MAX_SPEAKER_CHARS} characters"),
+            ));
+        }
+        Ok((self.speaker, self.history))
+    }
+}
+
+/// A statement's provenance turn.
+#[derive(Debug, Serialize)]
+pub(crate) struct StatementTurnOut {
+    turn_id: i64,
+    session_id: String,
+    external_id: Option<String>,
+    speaker: String,
+}
+
+impl From<&StatementTurn> for StatementTurnOut {
+    fn from(t: &StatementTurn) -> Self {
+        Self {
+            turn_id: t.turn_id.0,
+            session_id: t.session_id.to_string(),
+            external_id: t.external_id.clone(),
+            speaker: t.speaker.clone(),
+        }
+    }
+}
+
+/// A persona statement.
+#[derive(Debug, Serialize)]
+pub(crate) struct StatementOut {
+    statement_id: i64,
+    speaker: String,
+    kind: StatementKind,
+    text: String,
+    /// What the statement is about (`lives_in`, `pet:dog`, ...): statements with the same slot
+    /// and a different value contradict each other.
+    slot: String,
+    confidence: f32,
+    first_seen: String,
+    last_seen: String,
+    /// `active`, `superseded` or `deleted`.
+    status: String,
+    version: u32,
+    superseded_by: Option<i64>,
+    /// How many times the statement was read from the dialogue.
+    evidence: u32,
+    /// `extractive`, `llm`, `extractive_fallback` or `edited`.
+    producer: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    producer_model: Option<String>,
+    /// The supporting turns, oldest first.
+    turns: Vec<StatementTurnOut>,
+}
+
+impl StatementOut {
+    pub(crate) fn new(s: Statement, turns: &HashMap<TurnId, StatementTurn>) -> Self {
+        Self {
+            statement_id: s.id,
+            speaker: s.speaker,
+            kind: s.kind,
+            text: s.text,
+            slot: s.slot,
+            confidence: s.confidence,
+            first_seen: s.first_seen.to_rfc3339(),
+            last_seen: s.last_seen.to_rfc3339(),
+            status: s.status.as_str().to_owned(),
+            version: s.version,
+            superseded_by: s.superseded_by,
+            evidence: s.evidence,
+            producer: s.producer.as_str().to_owned(),
+            producer_model: s.producer.model().map(str::to_owned),
+            turns: s
+                .turns
+                .iter()
+                .filter_map(|t| turns.get(t).map(StatementTurnOut::from))
+                .collect(),
+        }
+    }
+
+    /// A statement without its turns' session details (edits, history).
+    pub(crate) fn bare(s: Statement) -> Self {
+        let turns = s
+            .turns
+            .iter()
+            .map(|&turn_id| StatementTurnOut {
+                turn_id: turn_id.0,
+                session_id: String::new(),
+                external_id: None,
+                speaker: String::new(),
+            })
+            .collect();
+        Self {
+            turns,
+            ..Self::new(s, &HashMap::new())
+        }
+    }
+}
+
+/// A user's persona.
+#[derive(Debug, Serialize)]
+pub(crate) struct PersonaOut {
+    /// A short paragraph per speaker, from the active statements.
+    summary: String,
+    statements: Vec<StatementOut>,
+}
+
+impl From<Persona> for PersonaOut {
+    fn from(p: Persona) -> Self {
+        Self {
+            summary: p.summary,
+            statements: p
+                .statements
+                .into_iter()
+                .map(|s| StatementOut::new(s, &p.turns))
+                .collect(),
+        }
+    }
+}
+
+/// `PATCH .../persona/statements/{id}` body: what to change.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StatementPatch {
+    text: Option<String>,
+    kind: Option<StatementKind>,
+    confidence: Option<f32>,
+}
+
+impl StatementPatch {
+    pub(crate) fn into_edit(self) -> Result<StatementEdit, ApiError> {
+        if self.text.is_none() && self.kind.is_none() && self.confidence.is_none() {
+            return Err(ApiError::bad_request(
+                "invalid_field",
+                "give at least one of text, kind and confidence",
+            ));
+        }
+        if let Some(text) = &self.text
+            && text.chars().count() > MAX_STATEMENT_CHARS * 4
+        {
+            // The store checks the trimmed length; this bounds the work before it.
+            return Err(ApiError::bad_request(
+                "text_too_long",
+                format!("text is over {MAX_STATEMENT_CHARS} characters"),
+            ));
+        }
+        Ok(StatementEdit {
+            text: self.text,
+            kind: self.kind,
+            confidence: self.confidence,
+        })
+    }
+}
+
+/// One version of a statement.
+#[derive(Debug, Serialize)]
+pub(crate) struct VersionOut {
+    version: u32,
+    at: String,
+    actor: String,
+    action: String,
+    statement: StatementOut,
+}
+
+/// A statement and its history, oldest version first.
+#[derive(Debug, Serialize)]
+pub(crate) struct HistoryOut {
+    statement: StatementOut,
+    versions: Vec<VersionOut>,
+}
+
+impl HistoryOut {
+    pub(crate) fn new(statement: Statement, versions: Vec<StatementVersion>) -> Self {
+        Self {
+            statement: StatementOut::bare(statement),
+            versions: versions
+                .into_iter()
+                .map(|v| VersionOut {
+                    version: v.version,
+                    at: v.at.to_rfc3339(),
+                    actor: v.actor,
+                    action: v.action,
+                    statement: StatementOut::bare(v.statement),
+                })
+                .collect(),
+        }
+    }
+}
