@@ -3,7 +3,7 @@
 //! accounting.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex};
+use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
 use memory::llm::{ChatReply, ChatRequest, LanguageModel, LlmError, LlmUsage};
@@ -83,10 +83,12 @@ struct Counters {
     completion_tokens: AtomicU64,
 }
 
-/// The client. Blocking: call it from a blocking thread, and drop it outside async code.
+/// The client. Blocking: call it from a blocking thread. It may be made and dropped anywhere:
+/// the HTTP client inside (which runs its own runtime) is built at the first call and dropped
+/// on a thread of its own.
 #[derive(Debug)]
 pub struct OpenAiClient {
-    http: reqwest::blocking::Client,
+    http: OnceLock<Result<reqwest::blocking::Client, String>>,
     url: String,
     config: LlmConfig,
     permits: Permits,
@@ -121,14 +123,8 @@ impl OpenAiClient {
         let Some(base) = &config.base_url else {
             return Ok(None);
         };
-        let http = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(config.timeout_secs.max(1)))
-            .build()
-            .map_err(|e| LlmError::Transport {
-                reason: e.to_string(),
-            })?;
         Ok(Some(Self {
-            http,
+            http: OnceLock::new(),
             url: format!("{}/chat/completions", base.trim_end_matches('/')),
             config: config.clone(),
             permits: Permits {
@@ -139,8 +135,27 @@ impl OpenAiClient {
         }))
     }
 
+    fn http(&self) -> Result<&reqwest::blocking::Client, LlmError> {
+        self.http
+            .get_or_init(|| {
+                reqwest::blocking::Client::builder()
+                    .timeout(Duration::from_secs(self.config.timeout_secs.max(1)))
+                    .build()
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|reason| LlmError::Transport {
+                reason: reason.clone(),
+            })
+    }
+
     fn attempt(&self, body: &Value) -> Result<ChatReply, Attempt> {
-        let mut request = self.http.post(&self.url).json(body);
+        let http = self.http().map_err(|error| Attempt {
+            error,
+            retry: false,
+            wait: None,
+        })?;
+        let mut request = http.post(&self.url).json(body);
         if let Some(key) = &self.config.api_key {
             request = request.bearer_auth(key);
         }
@@ -194,6 +209,16 @@ impl OpenAiClient {
             retry: false,
             wait: None,
         })
+    }
+}
+
+impl Drop for OpenAiClient {
+    fn drop(&mut self) {
+        // Dropping the blocking client shuts its runtime down, which tokio forbids inside async
+        // code; a thread of its own is always allowed to.
+        if let Some(Ok(http)) = self.http.take() {
+            let _ = std::thread::spawn(move || drop(http)).join();
+        }
     }
 }
 

@@ -6,9 +6,6 @@
 //! a failed call, is an error the caller answers with the extractive path. Transport retries
 //! belong to the client, so a failed call is never repeated here.
 
-// Wired into the build pipeline by the caller.
-#![allow(dead_code)]
-
 use chrono::{DateTime, Utc};
 use memory::llm::{ChatMessage, ChatRequest, ChatRole, LanguageModel, LlmError};
 use memory::store::BuildInput;

@@ -15,6 +15,9 @@ pub struct Metrics {
     association_nanos: AtomicU64,
     edges: AtomicU64,
     searches: AtomicU64,
+    llm_sessions: AtomicU64,
+    llm_retries: AtomicU64,
+    llm_fallbacks: AtomicU64,
 }
 
 /// A point-in-time copy of the counters.
@@ -34,6 +37,12 @@ pub struct MetricsSnapshot {
     /// Association edges made.
     pub edges: u64,
     pub searches: u64,
+    /// Sessions whose summary, keywords and facts a language model built.
+    pub llm_sessions: u64,
+    /// Model replies that were malformed or off-schema and asked again.
+    pub llm_retries: u64,
+    /// Sessions built extractively because the model failed or answered off-schema twice.
+    pub llm_fallbacks: u64,
 }
 
 fn add(counter: &AtomicU64, n: u64) {
@@ -64,6 +73,16 @@ impl Metrics {
         add(&self.association_nanos, took.as_nanos() as u64);
     }
 
+    pub(crate) fn llm_built(&self, retries: u64) {
+        add(&self.llm_sessions, 1);
+        add(&self.llm_retries, retries);
+    }
+
+    pub(crate) fn llm_fell_back(&self, retries: u64) {
+        add(&self.llm_fallbacks, 1);
+        add(&self.llm_retries, retries);
+    }
+
     pub(crate) fn searched(&self) {
         add(&self.searches, 1);
     }
@@ -81,6 +100,9 @@ impl Metrics {
             association_time: Duration::from_nanos(get(&self.association_nanos)),
             edges: get(&self.edges),
             searches: get(&self.searches),
+            llm_sessions: get(&self.llm_sessions),
+            llm_retries: get(&self.llm_retries),
+            llm_fallbacks: get(&self.llm_fallbacks),
         }
     }
 }

@@ -21,6 +21,7 @@ use memory::build::BuildConfig;
 use memory::catalog::Catalog;
 use memory::embed::{Embedder, FastEmbedder};
 use memory::graph_index::GraphIndex;
+use memory::llm::{LanguageModel, LlmUsage};
 use memory::store::{Actor, DeleteCounts, IngestReceipt, SqliteStore};
 use memory::text_index::{TantivyIndex, TextIndex};
 use memory::vector_index::{ExactIndex, VectorIndex, VectorQuery};
@@ -35,6 +36,7 @@ use tokio::sync::oneshot;
 use tracing::info;
 use worker::{Job, Worker};
 
+use crate::llm::OpenAiClient;
 use crate::{Config, Error, Result};
 
 /// The wall clock, read here and passed down: the engine crates never read it themselves.
@@ -52,6 +54,8 @@ pub(crate) struct Shared {
     pub(crate) graph: GraphIndex,
     pub(crate) association: AssociationConfig,
     pub(crate) metrics: Metrics,
+    /// The configured language model, if any.
+    pub(crate) llm: Option<Arc<dyn LanguageModel>>,
 }
 
 impl Shared {
@@ -67,6 +71,7 @@ impl Shared {
             graph: &self.graph,
             association: &self.association,
             metrics: &self.metrics,
+            llm: self.llm.as_deref(),
         }
     }
 }
@@ -249,6 +254,18 @@ impl Engine {
         let catalog = Catalog::default();
         let graph = GraphIndex::default();
         recovery::load_indexes(&store, &vectors, &text, &catalog, &graph)?;
+        let llm = OpenAiClient::from_config(&config.llm)
+            .map_err(|e| Error::InvalidInput {
+                field: "llm",
+                reason: e.to_string(),
+            })?
+            .map(|client| Arc::new(client) as Arc<dyn LanguageModel>);
+        if let Some(llm) = &llm {
+            info!(
+                model = llm.model(),
+                "summaries, keywords and facts come from the language model"
+            );
+        }
         let shared = Arc::new(Shared {
             store,
             vectors: Box::new(vectors),
@@ -258,6 +275,7 @@ impl Engine {
             graph,
             association: config.association.clone(),
             metrics: Metrics::default(),
+            llm,
         });
         let worker = Worker::start(
             Arc::clone(&shared),
@@ -292,6 +310,12 @@ impl Engine {
     /// The engine's counters.
     pub fn metrics(&self) -> MetricsSnapshot {
         self.inner.shared.metrics.snapshot()
+    }
+
+    /// The configured language model's name and use so far, if one is configured.
+    pub fn llm_usage(&self) -> Option<(String, LlmUsage)> {
+        let llm = self.inner.shared.llm.as_ref()?;
+        Some((llm.model().to_owned(), llm.usage()))
     }
 
     fn shared(&self) -> Arc<Shared> {

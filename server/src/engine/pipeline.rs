@@ -12,6 +12,7 @@ use memory::build::{
 use memory::catalog::Catalog;
 use memory::embed::Embedder;
 use memory::graph_index::GraphIndex;
+use memory::llm::LanguageModel;
 use memory::store::{
     Actor, BuildInput, Edge, IndexedUnit, NewUnit, SessionBuild, SessionKey, SqliteStore,
 };
@@ -22,6 +23,7 @@ use persona::TurnInput;
 use retrieval::association::AssociationConfig;
 use tracing::{instrument, warn};
 
+use super::llm_units::{LlmBuildError, LlmBuildLimits, LlmSession, build_session};
 use super::metrics::Metrics;
 use crate::{Error, Result};
 
@@ -37,6 +39,8 @@ pub(crate) struct Parts<'a> {
     pub(crate) graph: &'a GraphIndex,
     pub(crate) association: &'a AssociationConfig,
     pub(crate) metrics: &'a Metrics,
+    /// Builds summaries, keywords and facts when configured; else they are extractive.
+    pub(crate) llm: Option<&'a dyn LanguageModel>,
 }
 
 /// What building one session came to.
@@ -174,8 +178,9 @@ struct BatchFrequencies {
     df: HashMap<String, u64>,
 }
 
-/// Adds a session's derived units: summary, keywords and facts. Returns the other sessions
-/// whose fact units changed.
+/// Adds a session's derived units: summary, keywords and facts, from the language model when
+/// one is configured and answers well, else extractive. Returns the other sessions whose fact
+/// units changed.
 fn add_derived_units(
     parts: &Parts<'_>,
     p: &mut Prepared,
@@ -183,6 +188,31 @@ fn add_derived_units(
     batch: &mut HashMap<UserId, BatchFrequencies>,
     now: Timestamp,
 ) -> Result<Vec<SessionKey>> {
+    let producer = match parts.llm {
+        None => Producer::Extractive,
+        Some(llm) => match build_session(llm, &p.input, &LlmBuildLimits::default()) {
+            Ok(built) => {
+                parts
+                    .metrics
+                    .llm_built(u64::from(built.attempts.saturating_sub(1)));
+                let producer = Producer::Llm {
+                    model: llm.model().to_owned(),
+                };
+                p.drafts.extend(llm_drafts(&p.input, &built, &producer));
+                // The keyword statistics still count this session's terms.
+                count_terms(parts, p, batch)?;
+                return add_persona_facts(parts, p, built.facts, &producer, now);
+            }
+            Err(e) => {
+                let retries = u64::from(matches!(e, LlmBuildError::Invalid { .. }));
+                parts.metrics.llm_fell_back(retries);
+                warn!(session = p.input.session_key.0, error = %e, "the language model failed; building extractively");
+                Producer::Fallback {
+                    model: llm.model().to_owned(),
+                }
+            }
+        },
+    };
     let turn_vectors: Vec<&[f32]> = p
         .drafts
         .iter()
@@ -190,6 +220,25 @@ fn add_derived_units(
         .filter_map(|d| vectors.get(&d.text).map(Vec::as_slice))
         .collect();
     let summary = extractive_summary(&p.input, &p.rendered, &turn_vectors, parts.build);
+    let (df, sessions) = count_terms(parts, p, batch)?;
+    let keywords = extractive_keywords(&p.input, &p.phrases, &df, sessions, parts.build);
+    let credited = |mut d: UnitDraft| {
+        d.producer = producer.clone();
+        d
+    };
+    p.drafts.extend(summary.map(credited));
+    p.drafts.extend(keywords.map(credited));
+    let candidates = extract_candidates(&p.input);
+    add_persona_facts(parts, p, candidates, &producer, now)
+}
+
+/// The user's document frequencies of the session's terms (stored sessions and those earlier
+/// in the batch) and how many sessions they count; then counts this session in the batch.
+fn count_terms(
+    parts: &Parts<'_>,
+    p: &Prepared,
+    batch: &mut HashMap<UserId, BatchFrequencies>,
+) -> Result<(HashMap<String, u64>, u64)> {
     let stored = parts
         .store
         .term_frequencies(&p.input.user_id, &p.terms, p.input.session_key)?;
@@ -200,21 +249,37 @@ fn add_derived_units(
         .zip(&stored.df)
         .map(|(t, n)| (t.clone(), n + earlier.df.get(t).copied().unwrap_or(0)))
         .collect();
-    let keywords = extractive_keywords(
-        &p.input,
-        &p.phrases,
-        &df,
-        stored.sessions + earlier.sessions,
-        parts.build,
-    );
+    let sessions = stored.sessions + earlier.sessions;
     earlier.sessions += 1;
     for t in &p.terms {
         *earlier.df.entry(t.clone()).or_default() += 1;
     }
-    p.drafts.extend(summary);
-    p.drafts.extend(keywords);
-    let candidates = extract_candidates(&p.input);
-    add_persona_facts(parts, p, candidates, &Producer::Extractive, now)
+    Ok((df, sessions))
+}
+
+/// The summary and keywords units of a session a language model read.
+fn llm_drafts(input: &BuildInput, built: &LlmSession, producer: &Producer) -> Vec<UnitDraft> {
+    let shown: Vec<u32> = input
+        .turns
+        .iter()
+        .take(built.shown_turns)
+        .map(|t| t.position)
+        .collect();
+    let draft = |granularity, text: String| UnitDraft {
+        granularity,
+        ordinal: 0,
+        text,
+        event_time: input.started_at,
+        turn_positions: shown.clone(),
+        producer: producer.clone(),
+    };
+    vec![
+        draft(Granularity::Summary, built.summary.clone()),
+        draft(
+            Granularity::Keywords,
+            format!("Topics: {}", built.keywords.join(", ")),
+        ),
+    ]
 }
 
 /// Stores a prepared session's units and adds them to the derived indexes (the full-text

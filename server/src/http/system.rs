@@ -16,11 +16,41 @@ pub(super) struct HealthOut {
     vectors: usize,
     text_documents: u64,
     pending_sessions: usize,
+    /// The language model's use, when one is configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    llm: Option<LlmOut>,
+}
+
+/// What the language model did since the start.
+#[derive(Debug, Serialize)]
+pub(super) struct LlmOut {
+    model: String,
+    /// Sessions whose summary, keywords and facts the model built.
+    sessions: u64,
+    /// Malformed or off-schema replies asked again.
+    retries: u64,
+    /// Sessions built extractively after the model failed.
+    fallbacks: u64,
+    calls: u64,
+    failed_calls: u64,
+    prompt_tokens: u64,
+    completion_tokens: u64,
 }
 
 /// `GET /health`
 pub(super) async fn health(State(engine): State<Engine>) -> Result<Reply<HealthOut>, ApiError> {
     let h = engine.health().await?;
+    let m = engine.metrics();
+    let llm = engine.llm_usage().map(|(model, usage)| LlmOut {
+        model,
+        sessions: m.llm_sessions,
+        retries: m.llm_retries,
+        fallbacks: m.llm_fallbacks,
+        calls: usage.calls,
+        failed_calls: usage.failures,
+        prompt_tokens: usage.prompt_tokens,
+        completion_tokens: usage.completion_tokens,
+    });
     Ok(reply(
         StatusCode::OK,
         HealthOut {
@@ -30,6 +60,7 @@ pub(super) async fn health(State(engine): State<Engine>) -> Result<Reply<HealthO
             vectors: h.vectors,
             text_documents: h.text_documents,
             pending_sessions: h.pending_sessions,
+            llm,
         },
     ))
 }

@@ -4,67 +4,11 @@
 // Helpers outside #[test] functions may unwrap too: a failed step should stop the test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
-
-use axum::Json;
-use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use memory::llm::{ChatMessage, ChatRequest, LanguageModel, LlmError, LlmUsage};
-use serde_json::{Value, json};
+use serde_json::json;
 use server::llm::{LlmConfig, OpenAiClient};
-
-/// What the scripted server does with the next request.
-#[derive(Clone)]
-enum Step {
-    Reply(&'static str),
-    Status(StatusCode),
-    Raw(&'static str),
-    Hang,
-}
-
-#[derive(Clone, Default)]
-struct Script {
-    steps: Arc<Mutex<VecDeque<Step>>>,
-    seen: Arc<Mutex<Vec<Value>>>,
-}
-
-async fn completions(State(script): State<Script>, Json(body): Json<Value>) -> Response {
-    script.seen.lock().unwrap().push(body);
-    let step = script
-        .steps
-        .lock()
-        .unwrap()
-        .pop_front()
-        .expect("a scripted step");
-    match step {
-        Step::Reply(text) => Json(json!({
-            "choices": [{ "message": { "role": "assistant", "content": text } }],
-            "usage": { "prompt_tokens": 10, "completion_tokens": 3 }
-        }))
-        .into_response(),
-        Step::Status(status) => (status, "scripted failure").into_response(),
-        Step::Raw(body) => (StatusCode::OK, body.to_owned()).into_response(),
-        Step::Hang => std::future::pending().await,
-    }
-}
-
-/// Starts the scripted server and returns its API root.
-async fn scripted(steps: Vec<Step>) -> (String, Script) {
-    let script = Script {
-        steps: Arc::new(Mutex::new(steps.into())),
-        ..Script::default()
-    };
-    let app = axum::Router::new()
-        .route("/v1/chat/completions", post(completions))
-        .with_state(script.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/v1", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, script)
-}
+use tests::scripted_llm::{Step, start as scripted};
 
 fn request(json: bool) -> ChatRequest {
     ChatRequest {
@@ -100,8 +44,8 @@ async fn run(url: String, calls: usize, json: bool) -> (Vec<Result<String, LlmEr
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scripted_llm_server_replies_are_parsed_and_counted() {
     let (url, script) = scripted(vec![
-        Step::Reply("Lisbon"),
-        Step::Reply("{\"label\": \"CORRECT\"}"),
+        Step::reply("Lisbon"),
+        Step::reply("{\"label\": \"CORRECT\"}"),
     ])
     .await;
     let (results, usage) = run(url, 2, true).await;
@@ -136,7 +80,7 @@ async fn scripted_llm_server_replies_are_parsed_and_counted() {
 async fn scripted_llm_server_rate_limit_and_errors_are_retried_then_reported() {
     let steps = vec![
         Step::Status(StatusCode::TOO_MANY_REQUESTS),
-        Step::Reply("after a retry"),
+        Step::reply("after a retry"),
         Step::Status(StatusCode::INTERNAL_SERVER_ERROR),
         Step::Status(StatusCode::BAD_GATEWAY),
         Step::Status(StatusCode::BAD_REQUEST),
