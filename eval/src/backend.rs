@@ -11,6 +11,7 @@ use server::engine::SearchResult;
 
 use crate::metrics::{RetrievedTurn, RetrievedUnit};
 use crate::modes::ModeOptions;
+use crate::persona::ExtractedStatement;
 
 /// The system under evaluation.
 #[derive(Debug, Clone)]
@@ -124,6 +125,54 @@ async fn checked(response: reqwest::Response) -> anyhow::Result<Value> {
 }
 
 impl Backend {
+    /// A user's active persona statements, with their turns' external ids.
+    pub async fn persona(&self, user: &str) -> anyhow::Result<Vec<ExtractedStatement>> {
+        match self {
+            Self::InProcess(engine) => {
+                let persona = engine.persona(UserId::new(user)?, None, false).await?;
+                Ok(persona
+                    .statements
+                    .into_iter()
+                    .map(|s| ExtractedStatement {
+                        turns: s
+                            .turns
+                            .iter()
+                            .filter_map(|t| persona.turns.get(t)?.external_id.clone())
+                            .collect(),
+                        speaker: s.speaker,
+                        text: s.text,
+                    })
+                    .collect())
+            }
+            Self::Http { client, base } => {
+                let url = format!("{base}/v1/users/{user}/persona");
+                let body = checked(client.get(url).send().await?).await?;
+                body["statements"]
+                    .as_array()
+                    .context("persona without statements")?
+                    .iter()
+                    .map(|s| {
+                        let text = |k: &str| {
+                            s[k].as_str()
+                                .map(str::to_owned)
+                                .with_context(|| format!("statement without {k}"))
+                        };
+                        Ok(ExtractedStatement {
+                            speaker: text("speaker")?,
+                            text: text("text")?,
+                            turns: s["turns"]
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .filter_map(|t| t["external_id"].as_str().map(str::to_owned))
+                                .collect(),
+                        })
+                    })
+                    .collect()
+            }
+        }
+    }
+
     /// Stores a session and waits for its units; returns how long that took.
     pub async fn ingest(&self, user: &str, session: &NewSession) -> anyhow::Result<Duration> {
         let started = Instant::now();

@@ -6,6 +6,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::Summary;
+use crate::persona::{self, PersonaScore};
 use crate::qa::QaResults;
 use crate::run::{QuestionOutcome, RunOptions};
 use crate::spec::RunSpec;
@@ -23,6 +24,9 @@ pub struct Results {
     pub questions: Vec<QuestionOutcome>,
     /// Answers and their scores; absent when no language model was configured.
     pub qa: Option<QaResults>,
+    /// Persona statements against LoCoMo's observations; absent with `--no-persona`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub persona: Option<PersonaScore>,
 }
 
 /// Writes every file into `dir`, returning their paths.
@@ -39,15 +43,17 @@ pub fn write_all(
         written.push(path);
         Ok(())
     };
-    write(
-        "report.md",
-        report::render(
-            &results.spec,
-            &results.summary,
-            options,
-            results.qa.as_ref(),
-        ),
-    )?;
+    let mut report = report::render(
+        &results.spec,
+        &results.summary,
+        options,
+        results.qa.as_ref(),
+    );
+    if let Some(persona) = &results.persona {
+        report.push('\n');
+        report.push_str(&persona::render(persona, persona::Detail::Conversations));
+    }
+    write("report.md", report)?;
     write("results.json", serde_json::to_string(results)?)?;
     write("spec.json", serde_json::to_string_pretty(&results.spec)?)?;
     write(

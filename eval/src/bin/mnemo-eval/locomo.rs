@@ -8,10 +8,12 @@ use eval::backend::Backend;
 use eval::dataset;
 use eval::modes::{self, Mode};
 use eval::output::{RESULTS_FORMAT, Results, write_all};
+use eval::persona::{self, PersonaScore};
 use eval::qa::{QaOptions, QaResults, answer_all};
 use eval::run::{Progress, RunOptions, run};
 use eval::spec::{RunSpec, git_commit, machine, sha256_hex};
 use indicatif::{ProgressBar, ProgressStyle};
+use memory::embed::FastEmbedder;
 use memory::llm::LanguageModel;
 use server::llm::OpenAiClient;
 use server::{Config, Engine};
@@ -33,6 +35,9 @@ pub(crate) struct Args {
     /// A JSON file with more modes: [{"name", "description", "options": {...}}].
     #[arg(long)]
     mode_file: Option<PathBuf>,
+    /// Skip the persona metric (statements against LoCoMo's observations).
+    #[arg(long)]
+    no_persona: bool,
     /// Units asked for per search.
     #[arg(long, default_value_t = 100)]
     top_k: usize,
@@ -134,6 +139,41 @@ async fn answer(
     Ok(Some(results))
 }
 
+/// Scores every conversation's persona statements against its observations, with the
+/// embedding model of the configuration.
+async fn score_persona(
+    backend: &Backend,
+    data: &dataset::Dataset,
+    config: &Config,
+) -> anyhow::Result<PersonaScore> {
+    let mut fetched = Vec::with_capacity(data.conversations.len());
+    for c in &data.conversations {
+        let statements = backend.persona(&c.sample_id).await?;
+        fetched.push((
+            c.sample_id.clone(),
+            data.observations_of(&c.sample_id).to_vec(),
+            statements,
+        ));
+    }
+    let embedding = config.embedding.clone();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<PersonaScore> {
+        let model = FastEmbedder::open(&embedding)?;
+        let mut total = PersonaScore::empty(persona::DEFAULT_THRESHOLD);
+        for (id, observations, statements) in &fetched {
+            let one = persona::score_conversation(
+                id,
+                observations,
+                statements,
+                &model,
+                persona::DEFAULT_THRESHOLD,
+            )?;
+            total.merge(one)?;
+        }
+        Ok(total)
+    })
+    .await?
+}
+
 pub(crate) async fn run_command(args: &Args) -> anyhow::Result<()> {
     let bytes =
         std::fs::read(&args.data).with_context(|| format!("reading {}", args.data.display()))?;
@@ -209,6 +249,11 @@ pub(crate) async fn run_command(args: &Args) -> anyhow::Result<()> {
     .await?;
     bar.finish_and_clear();
 
+    let persona = if args.no_persona {
+        None
+    } else {
+        Some(score_persona(&backend, &data, &base_config).await?)
+    };
     let qa = answer(args, &base_config, &options, &outcome.questions).await?;
     let summary = eval::aggregate::summarise(&outcome, &options);
     let spec = RunSpec {
@@ -234,6 +279,7 @@ pub(crate) async fn run_command(args: &Args) -> anyhow::Result<()> {
         summary,
         questions: outcome.questions,
         qa,
+        persona,
     };
     let written = write_all(&args.out, &results, &options)?;
     for path in written {
