@@ -279,6 +279,7 @@ fn answer_one(
         max_tokens: 32,
         temperature: 0.0,
         json: false,
+        schema: None,
     };
     let (prediction, error) = match model.chat(&request) {
         Ok(reply) => (interpret(q, &reply.text), None),
@@ -295,6 +296,7 @@ fn answer_one(
             max_tokens: 16,
             temperature: 0.0,
             json: true,
+            schema: None,
         };
         model.chat(&request).ok().and_then(|r| parse_judge(&r.text))
     } else {

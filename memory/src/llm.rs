@@ -45,6 +45,10 @@ pub struct ChatRequest {
     pub temperature: f32,
     /// Ask the model for a JSON object (`response_format`), where the server supports it.
     pub json: bool,
+    /// With `json`: the JSON Schema the object must follow, sent as a `json_schema` response
+    /// format so that servers with constrained decoding (llama.cpp, vLLM, OpenAI) keep to it.
+    /// The reply is still validated: not every server honours it.
+    pub schema: Option<serde_json::Value>,
 }
 
 /// A model's reply.

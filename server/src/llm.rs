@@ -30,6 +30,9 @@ pub struct LlmConfig {
     pub backoff_ms: u64,
     /// Requests in flight at once.
     pub max_concurrency: usize,
+    /// Send a request's JSON Schema as a `json_schema` response format; off, only
+    /// `json_object` is asked for (for servers that reject schemas).
+    pub json_schema: bool,
 }
 
 impl Default for LlmConfig {
@@ -42,6 +45,7 @@ impl Default for LlmConfig {
             max_retries: 2,
             backoff_ms: 500,
             max_concurrency: 2,
+            json_schema: true,
         }
     }
 }
@@ -234,8 +238,16 @@ impl LanguageModel for OpenAiClient {
             "max_tokens": request.max_tokens,
             "temperature": request.temperature,
         });
-        if request.json {
-            body["response_format"] = json!({ "type": "json_object" });
+        let format = match (&request.schema, request.json) {
+            (Some(schema), true) if self.config.json_schema => Some(json!({
+                "type": "json_schema",
+                "json_schema": { "name": "reply", "schema": schema },
+            })),
+            (_, true) => Some(json!({ "type": "json_object" })),
+            (_, false) => None,
+        };
+        if let Some(format) = format {
+            body["response_format"] = format;
         }
         let _permit = self.permits.acquire();
         let mut backoff = Duration::from_millis(self.config.backoff_ms);

@@ -16,11 +16,22 @@ fn request(json: bool) -> ChatRequest {
         max_tokens: 32,
         temperature: 0.0,
         json,
+        schema: None,
     }
 }
 
 /// Runs chat calls on a blocking thread (the client blocks) and returns results and usage.
 async fn run(url: String, calls: usize, json: bool) -> (Vec<Result<String, LlmError>>, LlmUsage) {
+    run_with(url, calls, request(json), true).await
+}
+
+/// [`run`] with a given request, and the client's `json_schema` setting.
+async fn run_with(
+    url: String,
+    calls: usize,
+    request: ChatRequest,
+    json_schema: bool,
+) -> (Vec<Result<String, LlmError>>, LlmUsage) {
     tokio::task::spawn_blocking(move || {
         let config = LlmConfig {
             base_url: Some(url),
@@ -30,10 +41,11 @@ async fn run(url: String, calls: usize, json: bool) -> (Vec<Result<String, LlmEr
             max_retries: 1,
             backoff_ms: 1,
             max_concurrency: 1,
+            json_schema,
         };
         let client = OpenAiClient::from_config(&config).unwrap().unwrap();
         let results = (0..calls)
-            .map(|_| client.chat(&request(json)).map(|r| r.text))
+            .map(|_| client.chat(&request).map(|r| r.text))
             .collect();
         (results, client.usage())
     })
@@ -74,6 +86,39 @@ async fn scripted_llm_server_replies_are_parsed_and_counted() {
     );
     assert_eq!(seen[0]["response_format"]["type"], "json_object");
     assert_eq!(seen[0]["temperature"], 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schema_is_sent_as_json_schema_unless_turned_off_with_a_scripted_llm() {
+    let schema = json!({ "type": "object", "properties": { "city": { "type": "string" } } });
+    let with_schema = ChatRequest {
+        schema: Some(schema.clone()),
+        ..request(true)
+    };
+    for (json_schema, expected) in [
+        (
+            true,
+            json!({ "type": "json_schema", "json_schema": { "name": "reply", "schema": schema } }),
+        ),
+        (false, json!({ "type": "json_object" })),
+    ] {
+        let (url, script) = scripted(vec![Step::reply("{\"city\": \"Lisbon\"}")]).await;
+        let (results, _) = run_with(url, 1, with_schema.clone(), json_schema).await;
+        assert_eq!(results, vec![Ok("{\"city\": \"Lisbon\"}".to_owned())]);
+        let seen = script.seen.lock().unwrap();
+        assert_eq!(
+            seen[0]["response_format"], expected,
+            "json_schema = {json_schema}"
+        );
+    }
+    // A plain-text request asks for no format at all.
+    let (url, script) = scripted(vec![Step::reply("Lisbon")]).await;
+    run(url, 1, false).await;
+    assert!(
+        script.seen.lock().unwrap()[0]
+            .get("response_format")
+            .is_none()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

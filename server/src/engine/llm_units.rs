@@ -12,10 +12,13 @@ use memory::store::BuildInput;
 use memory::{Role, Timestamp, TurnRecord};
 use persona::{Candidate, StatementKind};
 use serde::Deserialize;
+use serde_json::{Value, json};
 use tracing::{debug, instrument};
 
 /// The longest fact text accepted, in characters.
 const MAX_FACT_CHARS: usize = 300;
+/// The most dialogue lines a fact may cite in the reply schema.
+const MAX_FACT_TURNS: usize = 8;
 /// How sure a model-built fact is: above most extractive patterns, below repeated evidence.
 const FACT_CONFIDENCE: f32 = 0.8;
 /// The longest key after `fact:` in a slot made from a fact's text.
@@ -79,7 +82,7 @@ impl Default for LlmBuildLimits {
         Self {
             max_summary_chars: 1_200,
             max_keywords: 16,
-            max_facts: 30,
+            max_facts: 20,
             max_prompt_chars: 16_000,
             max_reply_tokens: 2_048,
         }
@@ -101,6 +104,7 @@ pub(crate) fn build_session(
         max_tokens: limits.max_reply_tokens,
         temperature: 0.0,
         json: true,
+        schema: Some(reply_schema(&prompt.speakers, limits)),
     };
     let first = llm.chat(&request).map_err(LlmBuildError::Call)?;
     let problem = match read_reply(&first.text, input, &prompt, limits) {
@@ -245,7 +249,8 @@ fn system_message(dialogue: Dialogue, speakers: &[Speaker], limits: &LlmBuildLim
         "You build the memory of one conversation. {who}\n\
          Reply with exactly one JSON object and nothing else:\n\
          {{\"summary\": string, \"keywords\": [string], \"facts\": [{{\"speaker\": string, \
-         \"kind\": string, \"text\": string, \"turns\": [integer], \"slot\": string}}]}}\n\
+         \"kind\": string, \"text\": string, \"turns\": [integer], \"slot\": string, \
+         \"value\": string}}]}}\n\
          - summary: what happened and what was said, in the third person, naming the speakers \
          and keeping names, places, dates and numbers; at most {max_summary} characters.\n\
          - keywords: 1 to {max_keywords} short key phrases (people, places, topics, \
@@ -257,10 +262,14 @@ fn system_message(dialogue: Dialogue, speakers: &[Speaker], limits: &LlmBuildLim
          - facts[].text: one standalone sentence of at most {MAX_FACT_CHARS} characters that \
          names the speaker; turn relative dates (\"last week\") into dates using the session \
          date.\n\
-         - facts[].turns: the numbers of the dialogue lines the fact comes from, at least one.\n\
+         - facts[].turns: the numbers of the dialogue lines the fact comes from, 1 to \
+         {MAX_FACT_TURNS}.\n\
          - facts[].slot: optional; only when the fact is one of lives_in, job, employer, from, \
          marital, work_field, pet:<animal>, likes:<thing>, favorite:<thing>, \
          relation:<relation>, written in lower case. Leave it out otherwise.\n\
+         - facts[].value: only with a slot: the slot's value in 1 to 5 words (\"lisbon\", \
+         \"nurse\", \"a dog named pepper\"), so that the same fact said twice matches and a \
+         changed one replaces it.\n\
          No other fields.",
         max_summary = limits.max_summary_chars,
         max_keywords = limits.max_keywords,
@@ -268,6 +277,61 @@ fn system_message(dialogue: Dialogue, speakers: &[Speaker], limits: &LlmBuildLim
         kinds = kinds.join(", "),
         speaker_names = name_list(subjects(), "or"),
     )
+}
+
+/// The JSON Schema of the reply the system message describes, for servers that constrain
+/// decoding to it: small models otherwise put a slot where the kind goes.
+fn reply_schema(speakers: &[Speaker], limits: &LlmBuildLimits) -> Value {
+    let subjects: Vec<&str> = speakers
+        .iter()
+        .filter(|s| s.subject)
+        .map(|s| s.name.as_str())
+        .collect();
+    let kinds: Vec<&str> = StatementKind::ALL.iter().map(|k| k.as_str()).collect();
+    // Array bounds keep a looping model from spending the whole reply budget on one list
+    // (seen with a 1.5B model repeating keywords); string lengths are checked when reading,
+    // which keeps the grammar a server derives from the schema small.
+    let facts = if subjects.is_empty() {
+        json!({ "type": "array", "maxItems": 0 })
+    } else {
+        json!({
+            "type": "array",
+            "maxItems": limits.max_facts,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "speaker": { "type": "string", "enum": subjects },
+                    "kind": { "type": "string", "enum": kinds },
+                    "text": { "type": "string" },
+                    "turns": {
+                        "type": "array",
+                        "items": { "type": "integer" },
+                        "minItems": 1,
+                        "maxItems": MAX_FACT_TURNS,
+                    },
+                    "slot": { "type": "string" },
+                    "value": { "type": "string" },
+                },
+                "required": ["speaker", "kind", "text", "turns"],
+                "additionalProperties": false,
+            },
+        })
+    };
+    json!({
+        "type": "object",
+        "properties": {
+            "summary": { "type": "string" },
+            "keywords": {
+                "type": "array",
+                "items": { "type": "string" },
+                "minItems": 1,
+                "maxItems": limits.max_keywords,
+            },
+            "facts": facts,
+        },
+        "required": ["summary", "keywords", "facts"],
+        "additionalProperties": false,
+    })
 }
 
 /// A turn's line after its `[i] Speaker: ` prefix: the text and any image caption, on one line.
@@ -385,6 +449,8 @@ struct ReplyFact {
     turns: Vec<i64>,
     #[serde(default)]
     slot: Option<String>,
+    #[serde(default)]
+    value: Option<String>,
 }
 
 /// The first balanced `{...}` of `text`, skipping braces inside JSON strings: tolerates a code
@@ -551,9 +617,20 @@ fn read_fact(
     cited.sort_by_key(|t| t.position);
     let mut turns: Vec<_> = cited.iter().map(|t| t.turn_id).collect();
     turns.dedup();
-    let slot = match fact.slot.as_deref().map(str::trim) {
-        Some(slot) if is_known_slot(slot) => slot.to_owned(),
-        _ => format!(
+    let slot = fact
+        .slot
+        .as_deref()
+        .map(str::trim)
+        .filter(|slot| is_known_slot(slot));
+    // A slot's value compares facts across sessions: the model's short value when it gave one
+    // that fits, else the whole text.
+    let value = match (slot, fact.value.as_deref().map(|v| normalise(v, " "))) {
+        (Some(_), Some(short)) if !short.is_empty() && chars(&short) <= MAX_SLOT_CHARS => short,
+        _ => value,
+    };
+    let slot = match slot {
+        Some(slot) => slot.to_owned(),
+        None => format!(
             "fact:{}",
             cut_at_word(&normalise(&text, "_"), MAX_FACT_KEY_CHARS).trim_end_matches('_')
         ),

@@ -193,6 +193,19 @@ fn valid_reply_becomes_candidates() {
     assert_eq!(requests.len(), 1);
     let request = &requests[0];
     assert!(request.json);
+    // The schema pins speakers and kinds to the allowed values.
+    let schema = request.schema.as_ref().unwrap();
+    let fact = &schema["properties"]["facts"]["items"]["properties"];
+    assert_eq!(fact["speaker"]["enum"], serde_json::json!(["Ann", "Bo"]));
+    assert_eq!(
+        fact["kind"]["enum"].as_array().unwrap().len(),
+        StatementKind::ALL.len()
+    );
+    // Bounded lists: a looping model cannot fill the reply budget with one of them.
+    let bounds = |list: &serde_json::Value| list["maxItems"].as_u64().unwrap();
+    assert_eq!(bounds(&schema["properties"]["facts"]), 20);
+    assert_eq!(bounds(&schema["properties"]["keywords"]), 16);
+    assert_eq!(bounds(&fact["turns"]), MAX_FACT_TURNS as u64);
     assert_eq!(request.temperature, 0.0);
     assert_eq!(
         request.max_tokens,
@@ -394,6 +407,39 @@ fn a_failed_call_is_not_retried() {
 }
 
 #[test]
+fn a_slot_fact_compares_by_its_short_value_and_others_by_their_text() {
+    let model = ScriptedModel::replying(&[&reply(
+        r#"[
+        {"speaker": "Ann", "kind": "life_fact", "text": "Ann moved to Lisbon in April 2023.",
+         "turns": [1], "slot": "lives_in", "value": " Lisbon "},
+        {"speaker": "Bo", "kind": "life_fact", "text": "Bo has a dog named Pepper.",
+         "turns": [2], "value": "pepper"},
+        {"speaker": "Ann", "kind": "life_fact", "text": "Ann works as a nurse.",
+         "turns": [3], "slot": "job", "value": ""}
+    ]"#,
+    )]);
+    let built = build(&model, &peers()).unwrap();
+    let facts: Vec<(&str, &str)> = built
+        .facts
+        .iter()
+        .map(|c| (c.slot.as_str(), c.value.as_str()))
+        .collect();
+    assert_eq!(
+        facts,
+        [
+            ("lives_in", "lisbon"),
+            (
+                "fact:bo_has_a_dog_named_pepper",
+                "bo has a dog named pepper"
+            ),
+            ("job", "ann works as a nurse"),
+        ]
+    );
+    let system = &model.requests()[0].messages[0].content;
+    assert!(system.contains("facts[].value"), "{system}");
+}
+
+#[test]
 fn user_assistant_prompt_differs_and_drops_assistant_facts() {
     let assistant_model = ScriptedModel::replying(&[r#"{
         "summary": "Mel adopted a cat called Miso and asks for tips.",
@@ -465,6 +511,7 @@ fn long_sessions_are_truncated_under_the_limit() {
             max_tokens: 1,
             temperature: 0.0,
             json: true,
+            schema: None,
         };
         assert!(
             total_chars(&request) <= limits.max_prompt_chars,
