@@ -163,34 +163,14 @@ impl OpenAiClient {
         if let Some(key) = &self.config.api_key {
             request = request.bearer_auth(key);
         }
-        let response = request.send().map_err(|e| Attempt {
-            retry: true,
-            wait: None,
-            error: if e.is_timeout() {
-                LlmError::Timeout
-            } else {
-                LlmError::Transport {
-                    reason: e.to_string(),
-                }
-            },
-        })?;
+        let response = request.send().map_err(transport)?;
         let status = response.status();
         let retry_after = response
             .headers()
             .get("retry-after")
             .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
             .map(|s| Duration::from_secs(s.min(60)));
-        let text = response.text().map_err(|e| Attempt {
-            retry: true,
-            wait: None,
-            error: if e.is_timeout() {
-                LlmError::Timeout
-            } else {
-                LlmError::Transport {
-                    reason: e.to_string(),
-                }
-            },
-        })?;
+        let text = response.text().map_err(transport)?;
         if status == StatusCode::TOO_MANY_REQUESTS {
             return Err(Attempt {
                 error: LlmError::RateLimited,
@@ -223,6 +203,21 @@ impl Drop for OpenAiClient {
         if let Some(Ok(http)) = self.http.take() {
             let _ = std::thread::spawn(move || drop(http)).join();
         }
+    }
+}
+
+/// A failure to send a request or read its answer: retried.
+fn transport(e: reqwest::Error) -> Attempt {
+    Attempt {
+        retry: true,
+        wait: None,
+        error: if e.is_timeout() {
+            LlmError::Timeout
+        } else {
+            LlmError::Transport {
+                reason: e.to_string(),
+            }
+        },
     }
 }
 

@@ -1,4 +1,5 @@
 use super::*;
+use memory::persona::StatementKind;
 
 fn turn(id: i64, speaker: &str, text: &str) -> TurnInput {
     TurnInput {

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use memory::persona::{Statement, StatementEdit, StatementVersion};
-use memory::store::{Actor, StatementTurn};
+use memory::store::{Actor, SessionKey, SqliteStore, StatementTurn};
 use memory::{TurnId, UserId};
 use tokio::sync::oneshot;
 
@@ -86,13 +86,8 @@ impl Engine {
         edit: StatementEdit,
         actor: &'static str,
     ) -> Result<Statement> {
-        self.on_worker(move |parts| {
-            let (statement, refresh) =
-                parts
-                    .store
-                    .edit_statement(&user, id, &edit, now(), Actor(actor))?;
-            build_settled(parts, refresh);
-            Ok(statement)
+        self.change_statement(move |store| {
+            store.edit_statement(&user, id, &edit, now(), Actor(actor))
         })
         .await
     }
@@ -105,11 +100,20 @@ impl Engine {
         id: i64,
         actor: &'static str,
     ) -> Result<Statement> {
+        self.change_statement(move |store| store.delete_statement(&user, id, now(), Actor(actor)))
+            .await
+    }
+
+    /// Applies a person's change to a statement on the worker, then rebuilds the sessions
+    /// whose fact units it changed.
+    async fn change_statement(
+        &self,
+        change: impl FnOnce(&SqliteStore) -> memory::Result<(Statement, Vec<SessionKey>)>
+        + Send
+        + 'static,
+    ) -> Result<Statement> {
         self.on_worker(move |parts| {
-            let (statement, refresh) =
-                parts
-                    .store
-                    .delete_statement(&user, id, now(), Actor(actor))?;
+            let (statement, refresh) = change(parts.store)?;
             build_settled(parts, refresh);
             Ok(statement)
         })

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 use serde_json::json;
 
 use super::{SqliteStore, audit, require_user, session_head};
@@ -38,92 +38,9 @@ pub struct StatementTurn {
     pub speaker: String,
 }
 
-const COLUMNS: &str = "id, speaker, kind, slot, value, text, confidence, first_seen, last_seen,
-    status, version, superseded_by, evidence, producer";
-
-struct RawStatement {
-    id: i64,
-    speaker: String,
-    kind: String,
-    slot: String,
-    value: String,
-    text: String,
-    confidence: f64,
-    first_seen: i64,
-    last_seen: i64,
-    status: String,
-    version: u32,
-    superseded_by: Option<i64>,
-    evidence: u32,
-    producer: String,
-}
-
-fn raw_statement(r: &Row<'_>) -> rusqlite::Result<RawStatement> {
-    Ok(RawStatement {
-        id: r.get(0)?,
-        speaker: r.get(1)?,
-        kind: r.get(2)?,
-        slot: r.get(3)?,
-        value: r.get(4)?,
-        text: r.get(5)?,
-        confidence: r.get(6)?,
-        first_seen: r.get(7)?,
-        last_seen: r.get(8)?,
-        status: r.get(9)?,
-        version: r.get(10)?,
-        superseded_by: r.get(11)?,
-        evidence: r.get(12)?,
-        producer: r.get(13)?,
-    })
-}
-
-fn finish(conn: &Connection, raw: RawStatement) -> Result<Statement> {
-    let corrupt = |reason: String| MemoryError::Corrupt { reason };
-    let turns: Vec<TurnId> = conn
-        .prepare_cached(
-            "SELECT turn_id FROM statement_turns WHERE statement_id = ?1 ORDER BY turn_id",
-        )?
-        .query_map([raw.id], |r| Ok(TurnId(r.get(0)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(Statement {
-        id: raw.id,
-        speaker: raw.speaker,
-        kind: raw.kind.parse().map_err(|e| corrupt(format!("{e}")))?,
-        slot: raw.slot,
-        value: raw.value,
-        text: raw.text,
-        turns,
-        confidence: raw.confidence as f32,
-        first_seen: Timestamp(raw.first_seen),
-        last_seen: Timestamp(raw.last_seen),
-        status: raw.status.parse().map_err(|e| corrupt(format!("{e}")))?,
-        version: raw.version,
-        superseded_by: raw.superseded_by,
-        evidence: raw.evidence,
-        producer: Producer::from_stored(&raw.producer),
-    })
-}
-
-/// Statements matching a `WHERE` clause over `persona_statements`, by id.
-fn select(
-    conn: &Connection,
-    clause: &str,
-    args: &[&dyn rusqlite::ToSql],
-) -> Result<Vec<Statement>> {
-    let sql = format!("SELECT {COLUMNS} FROM persona_statements WHERE {clause} ORDER BY id");
-    let raws: Vec<RawStatement> = conn
-        .prepare_cached(&sql)?
-        .query_map(args, raw_statement)?
-        .collect::<rusqlite::Result<_>>()?;
-    raws.into_iter().map(|raw| finish(conn, raw)).collect()
-}
-
-/// A statement of a user, deleted ones included.
-fn load_one(conn: &Connection, user_pk: i64, id: i64) -> Result<Statement> {
-    select(conn, "user_pk = ?1 AND id = ?2", &[&user_pk, &id])?
-        .pop()
-        .ok_or(MemoryError::StatementNotFound { statement_id: id })
-}
+mod edits;
+mod rows;
+use rows::{load_one, select};
 
 fn anchor_of(tx: &Transaction<'_>, id: i64) -> Result<Option<SessionKey>> {
     Ok(tx
@@ -307,34 +224,6 @@ pub(super) fn tidy_after_delete(
     Ok((dropped, anchors.into_iter().collect()))
 }
 
-fn check_edit(edit: &StatementEdit) -> Result<()> {
-    if let Some(text) = &edit.text {
-        let len = text.trim().chars().count();
-        if len == 0 {
-            return Err(MemoryError::InvalidField {
-                field: "text",
-                reason: "must not be empty".to_owned(),
-            });
-        }
-        if len > MAX_STATEMENT_CHARS {
-            return Err(MemoryError::FieldTooLong {
-                field: "text",
-                len,
-                max: MAX_STATEMENT_CHARS,
-            });
-        }
-    }
-    if let Some(c) = edit.confidence
-        && !(c > 0.0 && c <= 1.0)
-    {
-        return Err(MemoryError::InvalidField {
-            field: "confidence",
-            reason: format!("{c} is not in (0, 1]"),
-        });
-    }
-    Ok(())
-}
-
 impl SqliteStore {
     /// Merges a session's evidence into its user's statements in one transaction: `plan` sees
     /// every stored statement of the user (deleted ones included) and says what changes. New
@@ -503,108 +392,6 @@ impl SqliteStore {
                     })
                 })
                 .collect()
-        })
-    }
-
-    /// A person corrects a statement. Returns it and the sessions whose fact units must be
-    /// built again (marked pending). A deleted statement cannot be edited.
-    pub fn edit_statement(
-        &self,
-        user: &UserId,
-        id: i64,
-        edit: &StatementEdit,
-        now: Timestamp,
-        actor: Actor<'_>,
-    ) -> Result<(Statement, Vec<SessionKey>)> {
-        check_edit(edit)?;
-        self.write(|tx| {
-            let user_pk = require_user(tx, user)?;
-            let before = load_one(tx, user_pk, id)?;
-            if before.status == StatementStatus::Deleted {
-                return Err(MemoryError::StatementNotFound { statement_id: id });
-            }
-            let mut s = before.clone();
-            if let Some(text) = &edit.text {
-                s.text = text.trim().to_owned();
-                s.producer = Producer::Edited;
-            }
-            if let Some(kind) = edit.kind {
-                s.kind = kind;
-            }
-            if let Some(confidence) = edit.confidence {
-                s.confidence = confidence;
-            }
-            if s == before {
-                return Ok((s, Vec::new()));
-            }
-            s.version += 1;
-            update(tx, &s, now)?;
-            snapshot(tx, &s, now, actor, "edited")?;
-            let anchors: BTreeSet<SessionKey> = if s.is_active() {
-                anchor_of(tx, id)?.into_iter().collect()
-            } else {
-                BTreeSet::new()
-            };
-            mark_pending(tx, &anchors, now)?;
-            audit::record(
-                tx,
-                now,
-                actor,
-                "edit_statement",
-                user,
-                None,
-                None,
-                Some(json!(before)),
-                Some(json!(s)),
-            )?;
-            Ok((s, anchors.into_iter().collect()))
-        })
-    }
-
-    /// A person deletes a statement: it is kept as history with status `deleted`, and what it
-    /// had superseded holds again. Returns it and the sessions whose fact units must be built
-    /// again (marked pending).
-    pub fn delete_statement(
-        &self,
-        user: &UserId,
-        id: i64,
-        now: Timestamp,
-        actor: Actor<'_>,
-    ) -> Result<(Statement, Vec<SessionKey>)> {
-        self.write(|tx| {
-            let user_pk = require_user(tx, user)?;
-            let before = load_one(tx, user_pk, id)?;
-            if before.status == StatementStatus::Deleted {
-                return Err(MemoryError::StatementNotFound { statement_id: id });
-            }
-            let mut s = before.clone();
-            s.status = StatementStatus::Deleted;
-            s.version += 1;
-            update(tx, &s, now)?;
-            snapshot(tx, &s, now, actor, "deleted")?;
-            let mut anchors = BTreeSet::new();
-            if before.is_active() {
-                anchors.extend(anchor_of(tx, id)?);
-                tx.prepare_cached(
-                    "UPDATE persona_statements SET superseded_by = NULL
-                     WHERE superseded_by = ?1 AND status = 'superseded'",
-                )?
-                .execute([id])?;
-                anchors.extend(reactivate_orphans(tx, user_pk, now, actor)?);
-            }
-            mark_pending(tx, &anchors, now)?;
-            audit::record(
-                tx,
-                now,
-                actor,
-                "delete_statement",
-                user,
-                None,
-                None,
-                Some(json!(before)),
-                None,
-            )?;
-            Ok((s, anchors.into_iter().collect()))
         })
     }
 
