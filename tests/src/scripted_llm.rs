@@ -22,6 +22,9 @@ pub enum Step {
     Raw(&'static str),
     /// Never answer.
     Hang,
+    /// Answer with this content once the barrier's other requests have arrived too: only
+    /// concurrent requests get through.
+    Together(Arc<tokio::sync::Barrier>, String),
 }
 
 impl Step {
@@ -38,6 +41,14 @@ pub struct Script {
     pub seen: Arc<Mutex<Vec<Value>>>,
 }
 
+fn reply(text: String) -> Response {
+    Json(json!({
+        "choices": [{ "message": { "role": "assistant", "content": text } }],
+        "usage": { "prompt_tokens": 10, "completion_tokens": 3 }
+    }))
+    .into_response()
+}
+
 async fn completions(State(script): State<Script>, Json(body): Json<Value>) -> Response {
     script.seen.lock().unwrap().push(body);
     let step = script
@@ -47,14 +58,14 @@ async fn completions(State(script): State<Script>, Json(body): Json<Value>) -> R
         .pop_front()
         .unwrap_or(Step::Status(StatusCode::GONE));
     match step {
-        Step::Reply(text) => Json(json!({
-            "choices": [{ "message": { "role": "assistant", "content": text } }],
-            "usage": { "prompt_tokens": 10, "completion_tokens": 3 }
-        }))
-        .into_response(),
+        Step::Reply(text) => reply(text),
         Step::Status(status) => (status, "scripted failure").into_response(),
         Step::Raw(body) => (StatusCode::OK, body.to_owned()).into_response(),
         Step::Hang => std::future::pending().await,
+        Step::Together(barrier, text) => {
+            barrier.wait().await;
+            reply(text)
+        }
     }
 }
 

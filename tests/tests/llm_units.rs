@@ -4,8 +4,13 @@
 //! extractive path, which the units and statements say and `/health` counts. Nothing is lost.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::http::{Method, StatusCode};
+use memory::store::{Actor, SqliteStore};
+use memory::validate::Limits;
+use memory::{NewSession, NewTurn, Role, SessionId, Timestamp, UserId};
 use serde_json::{Value, json};
 use server::llm::LlmConfig;
 use tests::scripted_llm::{self, Script, Step};
@@ -113,7 +118,12 @@ async fn a_good_reply_builds_summary_keywords_and_facts_with_a_scripted_llm() {
     // The prompt names the speakers and asks for JSON.
     let seen = script.seen.lock().unwrap();
     assert_eq!(seen.len(), 1);
-    assert_eq!(seen[0]["response_format"]["type"], "json_object");
+    assert_eq!(seen[0]["response_format"]["type"], "json_schema");
+    let schema = &seen[0]["response_format"]["json_schema"]["schema"];
+    assert_eq!(
+        schema["properties"]["facts"]["items"]["properties"]["speaker"]["enum"],
+        json!(["Ana"])
+    );
     assert!(seen[0].to_string().contains("Ana"));
 }
 
@@ -228,4 +238,103 @@ async fn a_real_llm_builds_valid_units_when_mnemo_llm_url_is_set() {
         llm["sessions"].as_u64().unwrap() + llm["fallbacks"].as_u64().unwrap(),
         1
     );
+}
+
+/// A session of Ana's, as [`ingest`] sends it, for the store directly.
+fn stored_session(id: &str, started_at: &str) -> NewSession {
+    let turn = |speaker: &str, role: Role, text: &str| NewTurn {
+        speaker: speaker.into(),
+        role,
+        text: text.into(),
+        timestamp: None,
+        external_id: None,
+        caption: None,
+        metadata: None,
+    };
+    NewSession {
+        session_id: SessionId::new(id).unwrap(),
+        started_at: Timestamp::parse_rfc3339(started_at).unwrap(),
+        title: None,
+        turns: vec![
+            turn("Ana", Role::User, "I live in Lisbon, near the river."),
+            turn(
+                "Bot",
+                Role::Assistant,
+                "Lisbon is lovely. What are you up to?",
+            ),
+            turn(
+                "Ana",
+                Role::User,
+                "I'm training for the Lisbon marathon in October.",
+            ),
+        ],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_of_sessions_is_sent_to_a_scripted_llm_concurrently() {
+    let Some(model) = embedder() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // Two sessions acknowledged but not built, as a crash leaves them: the next start builds
+    // them in one batch.
+    {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let user = UserId::new("ana").unwrap();
+        for (id, at) in [
+            ("s1", "2024-05-01T10:00:00Z"),
+            ("s2", "2024-05-02T10:00:00Z"),
+        ] {
+            store
+                .ingest_session(
+                    &user,
+                    &stored_session(id, at),
+                    &Limits::default(),
+                    Timestamp(0),
+                    Actor("test"),
+                )
+                .unwrap();
+        }
+    }
+    // Each reply waits for the other request: one call at a time would time out.
+    let both = Arc::new(tokio::sync::Barrier::new(2));
+    let (url, script) = scripted_llm::start(vec![
+        Step::Together(Arc::clone(&both), GOOD.to_owned()),
+        Step::Together(both, GOOD.to_owned()),
+    ])
+    .await;
+    let mut config = config(dir.path());
+    config.llm = LlmConfig {
+        base_url: Some(url),
+        model: "scripted".into(),
+        timeout_secs: 5,
+        max_retries: 0,
+        max_concurrency: 2,
+        ..LlmConfig::default()
+    };
+    let engine = open_engine(config, &model);
+    engine.flush().await.unwrap();
+    let app = server::app(engine);
+
+    let llm = health_llm(&app).await;
+    assert_eq!(
+        (llm["sessions"].as_u64(), llm["fallbacks"].as_u64()),
+        (Some(2), Some(0)),
+        "{llm}"
+    );
+    assert_eq!(script.seen.lock().unwrap().len(), 2);
+    let (status, body) = call(
+        &app,
+        Method::GET,
+        "/v1/users/ana/units?granularity=summary",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let producers: Vec<&str> = body["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["producer"].as_str().unwrap())
+        .collect();
+    assert_eq!(producers, ["llm", "llm"]);
 }

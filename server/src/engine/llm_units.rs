@@ -6,6 +6,9 @@
 //! a failed call, is an error the caller answers with the extractive path. Transport retries
 //! belong to the client, so a failed call is never repeated here.
 
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use chrono::{DateTime, Utc};
 use memory::llm::{ChatMessage, ChatRequest, ChatRole, LanguageModel, LlmError};
 use memory::store::BuildInput;
@@ -130,6 +133,49 @@ pub(crate) fn build_session(
             reason: format!("first reply: {problem}; second reply: {again}"),
         }),
     }
+}
+
+/// [`build_session`] for each of `inputs`, with up to `concurrency` calls in flight (the
+/// client's own limit still applies); results in the order of `inputs`.
+pub(crate) fn build_sessions(
+    llm: &dyn LanguageModel,
+    inputs: &[&BuildInput],
+    limits: &LlmBuildLimits,
+    concurrency: usize,
+) -> Vec<Result<LlmSession, LlmBuildError>> {
+    let threads = concurrency.clamp(1, inputs.len().max(1));
+    if threads == 1 {
+        return inputs
+            .iter()
+            .map(|input| build_session(llm, input, limits))
+            .collect();
+    }
+    let next = AtomicUsize::new(0);
+    let slots: Vec<OnceLock<Result<LlmSession, LlmBuildError>>> =
+        inputs.iter().map(|_| OnceLock::new()).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let (Some(input), Some(slot)) = (inputs.get(i), slots.get(i)) else {
+                        break;
+                    };
+                    let _ = slot.set(build_session(llm, input, limits));
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner().unwrap_or_else(|| {
+                Err(LlmBuildError::Invalid {
+                    reason: "the session was not sent".to_owned(),
+                })
+            })
+        })
+        .collect()
 }
 
 mod prompt;

@@ -56,6 +56,8 @@ pub(crate) struct Shared {
     pub(crate) metrics: Metrics,
     /// The configured language model, if any.
     pub(crate) llm: Option<Arc<dyn LanguageModel>>,
+    /// Sessions sent to the model at once (`llm.max_concurrency`).
+    pub(crate) llm_concurrency: usize,
 }
 
 impl Shared {
@@ -72,6 +74,7 @@ impl Shared {
             association: &self.association,
             metrics: &self.metrics,
             llm: self.llm.as_deref(),
+            llm_concurrency: self.llm_concurrency,
         }
     }
 }
@@ -276,22 +279,18 @@ impl Engine {
             association: config.association.clone(),
             metrics: Metrics::default(),
             llm,
+            llm_concurrency: config.llm.max_concurrency.max(1),
         });
-        let worker = Worker::start(
-            Arc::clone(&shared),
-            ingest,
-            config.worker.max_batch_sessions,
-        )?;
         let pending = shared.store.pending_sessions()?;
         if !pending.is_empty() {
             info!(sessions = pending.len(), "resuming sessions left pending");
         }
-        for session in pending {
-            worker.submit(Job::Build {
-                session,
-                done: None,
-            })?;
-        }
+        let worker = Worker::start(
+            Arc::clone(&shared),
+            ingest,
+            config.worker.max_batch_sessions,
+            pending,
+        )?;
         Ok(Self {
             inner: Arc::new(Inner {
                 config,

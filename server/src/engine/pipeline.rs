@@ -23,7 +23,7 @@ use persona::TurnInput;
 use retrieval::association::AssociationConfig;
 use tracing::{instrument, warn};
 
-use super::llm_units::{LlmBuildError, LlmBuildLimits, LlmSession, build_session};
+use super::llm_units::{LlmBuildError, LlmBuildLimits, LlmSession, build_sessions as ask_model};
 use super::metrics::Metrics;
 use crate::{Error, Result};
 
@@ -41,6 +41,8 @@ pub(crate) struct Parts<'a> {
     pub(crate) metrics: &'a Metrics,
     /// Builds summaries, keywords and facts when configured; else they are extractive.
     pub(crate) llm: Option<&'a dyn LanguageModel>,
+    /// Sessions of a batch sent to the model at once.
+    pub(crate) llm_concurrency: usize,
 }
 
 /// What building one session came to.
@@ -184,13 +186,13 @@ struct BatchFrequencies {
 fn add_derived_units(
     parts: &Parts<'_>,
     p: &mut Prepared,
+    drafted: Option<Result<LlmSession, LlmBuildError>>,
     vectors: &HashMap<String, Vec<f32>>,
     batch: &mut HashMap<UserId, BatchFrequencies>,
     now: Timestamp,
 ) -> Result<Vec<SessionKey>> {
-    let producer = match parts.llm {
-        None => Producer::Extractive,
-        Some(llm) => match build_session(llm, &p.input, &LlmBuildLimits::default()) {
+    let producer = match (parts.llm, drafted) {
+        (Some(llm), Some(drafted)) => match drafted {
             Ok(built) => {
                 parts
                     .metrics
@@ -212,6 +214,7 @@ fn add_derived_units(
                 }
             }
         },
+        _ => Producer::Extractive,
     };
     let turn_vectors: Vec<&[f32]> = p
         .drafts
@@ -432,8 +435,19 @@ pub(crate) fn build_sessions(
     let mut batch: HashMap<UserId, BatchFrequencies> = HashMap::new();
     let mut ready: Vec<Prepared> = Vec::with_capacity(prepared.len());
     let mut refresh: Vec<SessionKey> = Vec::new();
-    for mut p in prepared {
-        match add_derived_units(parts, &mut p, &vectors, &mut batch, now) {
+    let drafted: Vec<Option<Result<LlmSession, LlmBuildError>>> = match parts.llm {
+        Some(llm) => {
+            let inputs: Vec<&BuildInput> = prepared.iter().map(|p| &p.input).collect();
+            let limits = LlmBuildLimits::default();
+            ask_model(llm, &inputs, &limits, parts.llm_concurrency)
+                .into_iter()
+                .map(Some)
+                .collect()
+        }
+        None => prepared.iter().map(|_| None).collect(),
+    };
+    for (mut p, drafted) in prepared.into_iter().zip(drafted) {
+        match add_derived_units(parts, &mut p, drafted, &vectors, &mut batch, now) {
             Ok(more) => {
                 refresh.extend(more);
                 ready.push(p);

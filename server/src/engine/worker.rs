@@ -53,13 +53,22 @@ pub(crate) struct Worker {
 }
 
 impl Worker {
-    /// Starts the worker thread.
+    /// Starts the worker thread with builds of `pending` sessions queued first, so that they
+    /// are built in batches of `max_batch` like any burst of ingests.
     pub(crate) fn start(
         shared: Arc<Shared>,
         embedder: Arc<dyn Embedder>,
         max_batch: usize,
+        pending: Vec<SessionKey>,
     ) -> Result<Self> {
         let (tx, rx) = mpsc::unbounded_channel();
+        for session in pending {
+            tx.send(Job::Build {
+                session,
+                done: None,
+            })
+            .map_err(|_| Error::WorkerStopped)?;
+        }
         let stopping = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stopping);
         let thread = std::thread::Builder::new()
