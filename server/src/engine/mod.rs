@@ -7,11 +7,13 @@ mod metrics;
 mod persona;
 mod pipeline;
 mod recovery;
+mod search;
 mod worker;
 
 pub use metrics::{Metrics, MetricsSnapshot};
 pub use persona::Persona;
 pub use pipeline::BuildOutcome;
+pub use search::{SearchOutcome, SearchResult};
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -159,22 +161,6 @@ impl PendingIngest {
     }
 }
 
-/// One search result: the unit with the score of each signal.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SearchResult {
-    pub unit: Unit,
-    pub scores: SignalScores,
-    /// With `explain`: each covered turn's own similarity to the query, in `unit.turns` order.
-    pub turn_relevance: Vec<Option<f32>>,
-}
-
-/// A search's results, with the router's weights when the method routes (MemGAS).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SearchOutcome {
-    pub results: Vec<SearchResult>,
-    pub router: Vec<RouteWeight>,
-}
-
 /// The engine's state for `/health`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Health {
@@ -182,48 +168,6 @@ pub struct Health {
     pub vectors: usize,
     pub text_documents: u64,
     pub pending_sessions: usize,
-}
-
-/// Fills each result's `turn_relevance`: the query's similarity to each covered turn's own unit.
-fn rate_turns(
-    shared: &Shared,
-    user: &UserId,
-    query: &[f32],
-    results: &mut [SearchResult],
-) -> Result<()> {
-    let turns: Vec<TurnId> = results
-        .iter()
-        .flat_map(|r| r.unit.turns.iter().map(|t| t.turn_id))
-        .collect();
-    let turn_units = shared.store.turn_units(&turns)?;
-    let all = VectorQuery {
-        vector: query,
-        granularities: &[Granularity::Turn],
-        time: TimeRange::default(),
-        k: usize::MAX,
-        exclude_session: None,
-    };
-    let scores: HashMap<UnitId, f32> = shared
-        .vectors
-        .search(user, &all)?
-        .into_iter()
-        .flat_map(|(_, list)| list)
-        .map(|s| (s.unit_id, s.score))
-        .collect();
-    for r in results {
-        r.turn_relevance = r
-            .unit
-            .turns
-            .iter()
-            .map(|t| {
-                turn_units
-                    .get(&t.turn_id)
-                    .and_then(|u| scores.get(u))
-                    .copied()
-            })
-            .collect();
-    }
-    Ok(())
 }
 
 /// Runs blocking work (SQLite, tantivy, the model) off the async runtime.
@@ -408,58 +352,6 @@ impl Engine {
         let (done, finished) = oneshot::channel();
         self.inner.worker.submit(Job::Flush { done })?;
         finished.await.map_err(|_| Error::WorkerStopped)
-    }
-
-    /// Searches a user's memory.
-    pub async fn search(&self, user: UserId, params: SearchParams) -> Result<SearchOutcome> {
-        let shared = self.shared();
-        let embedder = Arc::clone(&self.inner.query_embedder);
-        let config = self.inner.config.retrieval.clone();
-        blocking(move || {
-            let retriever = Retriever {
-                vectors: shared.vectors.as_ref(),
-                text: shared.text.as_ref(),
-                catalog: &shared.catalog,
-                graph: &shared.graph,
-                embedder: embedder.as_ref(),
-                config: &config,
-            };
-            retriever.validate(&params)?;
-            if !shared.store.user_exists(&user)? {
-                return Err(MemoryError::UserNotFound {
-                    user_id: user.to_string(),
-                }
-                .into());
-            }
-            let ranking = retriever.search(&user, &params)?;
-            shared.metrics.searched();
-            let ids: Vec<UnitId> = ranking.hits.iter().map(|h| h.unit_id).collect();
-            let mut units: BTreeMap<UnitId, Unit> = shared
-                .store
-                .units_by_ids(&user, &ids)?
-                .into_iter()
-                .map(|u| (u.unit_id, u))
-                .collect();
-            let mut results: Vec<SearchResult> = ranking
-                .hits
-                .into_iter()
-                .filter_map(|h| {
-                    units.remove(&h.unit_id).map(|unit| SearchResult {
-                        unit,
-                        scores: h.scores,
-                        turn_relevance: Vec::new(),
-                    })
-                })
-                .collect();
-            if let (true, Some(vector)) = (params.explain, ranking.query_vector) {
-                rate_turns(&shared, &user, &vector, &mut results)?;
-            }
-            Ok(SearchOutcome {
-                results,
-                router: ranking.router,
-            })
-        })
-        .await
     }
 
     /// One session with its turns.
