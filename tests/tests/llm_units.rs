@@ -338,3 +338,65 @@ async fn a_batch_of_sessions_is_sent_to_a_scripted_llm_concurrently() {
         .collect();
     assert_eq!(producers, ["llm", "llm"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_rebuilt_for_its_facts_is_not_sent_to_a_scripted_llm_again() {
+    let fact = |text: &str, city: &str| {
+        format!(
+            r#"{{"summary": "Ana talks about home.", "keywords": ["home"], "facts": [
+              {{"speaker": "Ana", "kind": "life_fact", "text": "{text}", "turns": [1],
+                "slot": "lives_in", "value": "{city}"}}]}}"#
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // Two replies only: a third call would get an error and fall back.
+    let steps = vec![
+        Step::reply(fact("Ana lives in Lisbon.", "Lisbon")),
+        Step::reply(fact("Ana moved to Porto.", "porto")),
+    ];
+    let Some((app, script)) = app_with(steps, dir.path()).await else {
+        return;
+    };
+    ingest(&app).await;
+    let moved = json!({
+        "session_id": "s2",
+        "started_at": "2024-06-01T10:00:00Z",
+        "turns": [
+            { "speaker": "Ana", "role": "user", "text": "I moved to Porto last month." },
+            { "speaker": "Bot", "role": "assistant", "text": "Exciting! How is it?" },
+        ],
+    });
+    let (status, body) = call(&app, Method::POST, "/v1/users/ana/sessions", Some(&moved)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // The move superseded Lisbon, so the first session's fact units were rebuilt ...
+    let (_, persona) = call(
+        &app,
+        Method::GET,
+        "/v1/users/ana/persona?history=true",
+        None,
+    )
+    .await;
+    let lisbon = persona["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["text"] == "Ana lives in Lisbon.")
+        .unwrap()
+        .clone();
+    assert_eq!(lisbon["status"], "superseded", "{persona}");
+    // ... from the model's first reading: no third call, nothing fell back.
+    assert_eq!(script.seen.lock().unwrap().len(), 2);
+    let llm = health_llm(&app).await;
+    assert_eq!(llm["fallbacks"], 0, "{llm}");
+    let (_, summaries) = call(
+        &app,
+        Method::GET,
+        "/v1/users/ana/units?granularity=summary",
+        None,
+    )
+    .await;
+    for unit in summaries["units"].as_array().unwrap() {
+        assert_eq!(unit["producer"], "llm", "{unit}");
+    }
+}

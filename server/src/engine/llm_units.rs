@@ -136,19 +136,31 @@ pub(crate) fn build_session(
 }
 
 /// [`build_session`] for each of `inputs`, with up to `concurrency` calls in flight (the
-/// client's own limit still applies); results in the order of `inputs`.
+/// client's own limit still applies); results in the order of `inputs`. A session the model
+/// already read with the same turns is answered from `cache` without a call.
 pub(crate) fn build_sessions(
     llm: &dyn LanguageModel,
     inputs: &[&BuildInput],
     limits: &LlmBuildLimits,
     concurrency: usize,
+    cache: &ReplyCache,
 ) -> Vec<Result<LlmSession, LlmBuildError>> {
+    let ask = |input: &BuildInput| {
+        if let Some(known) = cache.get(input) {
+            return Ok(LlmSession {
+                attempts: 1,
+                ..known
+            });
+        }
+        let reading = build_session(llm, input, limits);
+        if let Ok(reading) = &reading {
+            cache.put(input, reading);
+        }
+        reading
+    };
     let threads = concurrency.clamp(1, inputs.len().max(1));
     if threads == 1 {
-        return inputs
-            .iter()
-            .map(|input| build_session(llm, input, limits))
-            .collect();
+        return inputs.iter().map(|input| ask(input)).collect();
     }
     let next = AtomicUsize::new(0);
     let slots: Vec<OnceLock<Result<LlmSession, LlmBuildError>>> =
@@ -161,7 +173,7 @@ pub(crate) fn build_sessions(
                     let (Some(input), Some(slot)) = (inputs.get(i), slots.get(i)) else {
                         break;
                     };
-                    let _ = slot.set(build_session(llm, input, limits));
+                    let _ = slot.set(ask(input));
                 }
             });
         }
@@ -178,8 +190,11 @@ pub(crate) fn build_sessions(
         .collect()
 }
 
+mod cache;
 mod prompt;
 mod reply;
+
+pub(crate) use cache::ReplyCache;
 
 use prompt::*;
 use reply::*;

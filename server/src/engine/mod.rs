@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::Utc;
+use llm_units::ReplyCache;
 use memory::build::BuildConfig;
 use memory::catalog::Catalog;
 use memory::embed::{Embedder, FastEmbedder};
@@ -41,6 +42,9 @@ use worker::{Job, Worker};
 use crate::llm::OpenAiClient;
 use crate::{Config, Error, Result};
 
+/// Sessions whose model readings are kept for rebuilds (a few hundred small records).
+const LLM_CACHE_SESSIONS: usize = 512;
+
 /// The wall clock, read here and passed down: the engine crates never read it themselves.
 pub(crate) fn now() -> Timestamp {
     Timestamp::from_datetime(Utc::now())
@@ -60,6 +64,8 @@ pub(crate) struct Shared {
     pub(crate) llm: Option<Arc<dyn LanguageModel>>,
     /// Sessions sent to the model at once (`llm.max_concurrency`).
     pub(crate) llm_concurrency: usize,
+    /// The model's readings of sessions, for rebuilds of unchanged sessions.
+    pub(crate) llm_cache: ReplyCache,
 }
 
 impl Shared {
@@ -77,6 +83,7 @@ impl Shared {
             metrics: &self.metrics,
             llm: self.llm.as_deref(),
             llm_concurrency: self.llm_concurrency,
+            llm_cache: &self.llm_cache,
         }
     }
 }
@@ -224,6 +231,7 @@ impl Engine {
             metrics: Metrics::default(),
             llm,
             llm_concurrency: config.llm.max_concurrency.max(1),
+            llm_cache: ReplyCache::new(LLM_CACHE_SESSIONS),
         });
         let pending = shared.store.pending_sessions()?;
         if !pending.is_empty() {

@@ -23,7 +23,9 @@ use persona::TurnInput;
 use retrieval::association::AssociationConfig;
 use tracing::{instrument, warn};
 
-use super::llm_units::{LlmBuildError, LlmBuildLimits, LlmSession, build_sessions as ask_model};
+use super::llm_units::{
+    LlmBuildError, LlmBuildLimits, LlmSession, ReplyCache, build_sessions as ask_model,
+};
 use super::metrics::Metrics;
 use crate::{Error, Result};
 
@@ -43,6 +45,8 @@ pub(crate) struct Parts<'a> {
     pub(crate) llm: Option<&'a dyn LanguageModel>,
     /// Sessions of a batch sent to the model at once.
     pub(crate) llm_concurrency: usize,
+    /// The model's readings, reused when a session is rebuilt with the same turns.
+    pub(crate) llm_cache: &'a ReplyCache,
 }
 
 /// What building one session came to.
@@ -269,10 +273,16 @@ pub(crate) fn build_sessions(
         Some(llm) => {
             let inputs: Vec<&BuildInput> = prepared.iter().map(|p| &p.input).collect();
             let limits = LlmBuildLimits::default();
-            ask_model(llm, &inputs, &limits, parts.llm_concurrency)
-                .into_iter()
-                .map(Some)
-                .collect()
+            ask_model(
+                llm,
+                &inputs,
+                &limits,
+                parts.llm_concurrency,
+                parts.llm_cache,
+            )
+            .into_iter()
+            .map(Some)
+            .collect()
         }
         None => prepared.iter().map(|_| None).collect(),
     };
