@@ -139,6 +139,11 @@ pub fn builtin() -> Vec<Mode> {
             serde_json::json!({"graph_weight": 0.33}),
         ),
         memgas(
+            "mnemo-speaker-in-query",
+            "the default with the named speakers left in the dense query",
+            serde_json::json!({"dense_without_speakers": false}),
+        ),
+        memgas(
             "mnemo-no-structure",
             "the default without the session prior and neighbouring turns",
             serde_json::json!({"session_prior": 0.0, "previous_turn": 0.0, "next_turn": 0.0}),

@@ -127,6 +127,30 @@ fn dates(query: &str) -> Vec<TimeRange> {
     out
 }
 
+/// The query without the words naming these speakers (possessives too), for the dense channel:
+/// every turn of a speaker carries their name, which otherwise dominates the similarity.
+pub fn without_names(query: &str, names: &[String]) -> String {
+    let names: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
+    let kept: Vec<&str> = query
+        .split_whitespace()
+        .filter(|w| {
+            let bare = w
+                .trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase();
+            let bare = bare
+                .strip_suffix("'s")
+                .or_else(|| bare.strip_suffix("\u{2019}s"))
+                .unwrap_or(&bare);
+            !names.iter().any(|n| n == bare)
+        })
+        .collect();
+    if kept.is_empty() {
+        query.to_owned()
+    } else {
+        kept.join(" ")
+    }
+}
+
 /// Analyses a query against the user's known speakers.
 pub fn analyse(query: &str, speakers: &[String]) -> QueryAnalysis {
     let lower = query.to_lowercase();
@@ -205,6 +229,28 @@ mod tests {
         );
         check_dates("What did Melanie paint in May?", &[]);
         check_dates("Who did she meet at 2 pm?", &[]);
+    }
+
+    #[test]
+    fn named_speakers_are_left_out_of_the_dense_query() {
+        let names = vec!["Caroline".to_owned(), "Melanie".to_owned()];
+        assert_eq!(
+            without_names("What activities does Melanie partake in?", &names[1..]),
+            "What activities does partake in?"
+        );
+        assert_eq!(
+            without_names(
+                "What did Caroline's and MELANIE\u{2019}s friends say?",
+                &names
+            ),
+            "What did and friends say?"
+        );
+        // Names inside other words stay; a query that is only a name is kept whole.
+        assert_eq!(
+            without_names("Is Carolines a shop?", &names),
+            "Is Carolines a shop?"
+        );
+        assert_eq!(without_names("Melanie?", &names), "Melanie?");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use memory::{Granularity, TimeRange, UnitId, UserId};
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
-use crate::analysis::{QueryAnalysis, TemporalIntent, analyse};
+use crate::analysis::{QueryAnalysis, TemporalIntent, analyse, without_names};
 use crate::fusion::sort_hits;
 use crate::ppr::personalized_pagerank;
 use crate::query::{Hit, Ranking, SearchParams, SignalScores};
@@ -59,6 +59,10 @@ pub struct MemGasOptions {
     /// The best plain dense and plain BM25 hits kept in the results whatever the other signals
     /// say.
     pub floor: usize,
+    /// Embed the query without the speakers it names: every turn carries its speaker's name,
+    /// which otherwise outweighs the topic in the similarity (the speaker boost still favours
+    /// the named speaker's turns; BM25 keeps the whole query).
+    pub dense_without_speakers: bool,
 }
 
 /// The defaults are the best configuration measured on LoCoMo (README, "MemGAS retrieval").
@@ -81,6 +85,7 @@ impl Default for MemGasOptions {
             recency_boost: 0.3,
             returns: vec![Granularity::Turn],
             floor: 2,
+            dense_without_speakers: true,
         }
     }
 }
@@ -103,6 +108,7 @@ impl MemGasOptions {
             recency_boost: 0.0,
             returns: Vec::new(),
             floor: 0,
+            dense_without_speakers: false,
             ..Self::default()
         }
     }
@@ -235,9 +241,16 @@ pub(crate) fn search(
     } else {
         present.clone()
     };
+    let dense_text = if o.dense_without_speakers {
+        let speakers = r.catalog.with_user(user, |c| c.speakers())?;
+        let named = analyse(&params.query, &speakers).speakers;
+        without_names(&params.query, &named)
+    } else {
+        params.query.clone()
+    };
     let vector = r
         .embedder
-        .embed(&[params.query.as_str()])?
+        .embed(&[dense_text.as_str()])?
         .pop()
         .unwrap_or_default();
     let all = VectorQuery {
