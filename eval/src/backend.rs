@@ -37,6 +37,9 @@ fn scores(r: &SearchResult) -> Map<String, Value> {
     put("dense_rank", s.dense_rank.map(f64::from));
     put("lexical", s.lexical.map(f64::from));
     put("lexical_rank", s.lexical_rank.map(f64::from));
+    put("router_weight", s.router_weight.map(f64::from));
+    put("graph", s.graph.map(f64::from));
+    put("prior", s.prior.map(f64::from));
     put("fused", Some(f64::from(s.fused)));
     m
 }

@@ -19,6 +19,8 @@ pub struct QueryAnalysis {
     /// Time ranges the query mentions ("on 31 July, 2023": that day and the next two; "in
     /// June 2023": the month; "in 2022": the year).
     pub dates: Vec<TimeRange>,
+    /// Months named without a year ("in July"), 1 to 12: that month of any year.
+    pub months: Vec<u32>,
     pub temporal: Option<TemporalIntent>,
 }
 
@@ -57,7 +59,9 @@ fn month(word: &str) -> Option<u32> {
     let w = word.to_lowercase();
     MONTHS
         .iter()
-        .position(|m| *m == w || (w.len() == 3 && m.starts_with(&w)) || (w == "sept"))
+        .position(|m| {
+            *m == w || (w.len() == 3 && m.starts_with(&w)) || (w == "sept" && *m == "september")
+        })
         .map(|i| i as u32 + 1)
 }
 
@@ -79,11 +83,16 @@ fn range(from: NaiveDate, to: NaiveDate) -> TimeRange {
     }
 }
 
-fn dates(query: &str) -> Vec<TimeRange> {
-    let words: Vec<&str> = query
+/// The query split into the words dates are read from (commas and full stops are separators).
+fn date_words(query: &str) -> Vec<&str> {
+    query
         .split(|c: char| c.is_whitespace() || c == ',' || c == '?' || c == '.')
         .filter(|w| !w.is_empty())
-        .collect();
+        .collect()
+}
+
+fn dates(query: &str) -> Vec<TimeRange> {
+    let words = date_words(query);
     let mut out = Vec::new();
     let year_at = |i: usize| {
         words
@@ -122,6 +131,25 @@ fn dates(query: &str) -> Vec<TimeRange> {
                 let first = NaiveDate::from_ymd_opt(y as i32, 1, 1);
                 out.extend(first.and_then(|f| Some(range(f, f.with_year(f.year() + 1)?))));
             }
+        }
+    }
+    out
+}
+
+/// Months the query names without a year, after a word such as "in" ("camping in July").
+fn bare_months(query: &str) -> Vec<u32> {
+    let words = date_words(query);
+    let mut out = Vec::new();
+    for (i, pair) in words.windows(2).enumerate() {
+        let led = matches!(
+            pair[0].to_lowercase().as_str(),
+            "in" | "during" | "of" | "early" | "late" | "mid" | "since" | "until"
+        );
+        let dated = words.get(i + 2).is_some_and(|w| number(w).is_some());
+        if let (true, false, Some(m)) = (led, dated, month(pair[1]))
+            && !out.contains(&m)
+        {
+            out.push(m);
         }
     }
     out
@@ -179,6 +207,7 @@ pub fn analyse(query: &str, speakers: &[String]) -> QueryAnalysis {
     QueryAnalysis {
         speakers: named,
         dates: dates(query),
+        months: bare_months(query),
         temporal,
     }
 }
@@ -224,11 +253,33 @@ mod tests {
             &[("2022-12-01", "2023-01-01")],
         );
         check_dates(
+            "What did she plan in Sept 2022?",
+            &[("2022-09-01", "2022-10-01")],
+        );
+        check_dates(
             "What did he start in 2022?",
             &[("2022-01-01", "2023-01-01")],
         );
         check_dates("What did Melanie paint in May?", &[]);
         check_dates("Who did she meet at 2 pm?", &[]);
+    }
+
+    #[test]
+    fn months_without_a_year_are_kept_apart() {
+        let months = |q: &str| analyse(q, &[]).months;
+        assert_eq!(months("When did Melanie go camping in July?"), vec![7]);
+        assert_eq!(
+            months("Which country was Tim visiting in the second week of November?"),
+            vec![11]
+        );
+        assert_eq!(
+            months("What did she do in early Sept and in June?"),
+            vec![9, 6]
+        );
+        // A dated month is a date range, not a bare month; "may" the verb is no month.
+        assert!(months("Where did Jon go in June 2023?").is_empty());
+        assert!(months("What did he do on 4 July, 2023?").is_empty());
+        assert!(months("What may Caroline do next?").is_empty());
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use chrono::Datelike;
 use memory::catalog::UserCatalog;
 use memory::text_index::TextQuery;
 use memory::vector_index::VectorQuery;
@@ -50,7 +51,8 @@ pub struct MemGasOptions {
     pub next_turn: f32,
     /// Relative boost of turns spoken by the one speaker the query names.
     pub speaker_boost: f32,
-    /// Relative boost of units from the dates the query names.
+    /// Relative boost of units from the dates the query names (a month without a year: that
+    /// month of any year).
     pub date_boost: f32,
     /// Relative boost of recent (or early) units when the query asks for the latest (earliest).
     pub recency_boost: f32,
@@ -142,7 +144,10 @@ fn boost(
     {
         factor *= 1.0 + o.speaker_boost;
     }
-    if analysis.dates.iter().any(|d| d.contains(meta.event_time)) {
+    let month = chrono::DateTime::from_timestamp_millis(meta.event_time.0).map(|t| t.month());
+    if analysis.dates.iter().any(|d| d.contains(meta.event_time))
+        || month.is_some_and(|m| analysis.months.contains(&m))
+    {
         factor *= 1.0 + o.date_boost;
     }
     if let Some(intent) = analysis.temporal {

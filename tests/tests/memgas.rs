@@ -280,3 +280,30 @@ async fn the_association_graph_is_reloaded_after_a_restart() {
     assert!(graph(&before).iter().any(|(_, g)| *g > 0.0));
     assert_eq!(graph(&before), graph(&after));
 }
+
+#[tokio::test]
+async fn a_month_named_without_a_year_favours_the_sessions_of_that_month() {
+    let Some(model) = embedder() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let app = server::app(open_engine(config(dir.path()), &model));
+    // The same trip told twice: only the month a question names can tell them apart.
+    for (session, day) in [("june", "2023-06-12"), ("august", "2023-08-14")] {
+        let body = json!({
+            "session_id": session,
+            "started_at": format!("{day}T10:00:00Z"),
+            "turns": [
+                {"speaker": "Maya", "role": "user", "text": "We went camping by the lake last weekend and saw a heron."},
+                {"speaker": "Theo", "role": "user", "text": "That sounds peaceful, did the kids enjoy it?"},
+                {"speaker": "Maya", "role": "user", "text": "They loved it, we roasted marshmallows every night."}
+            ]
+        });
+        let (status, created) =
+            call(&app, Method::POST, "/v1/users/conv-a/sessions", Some(&body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+    }
+    for (month, session) in [("June", "june"), ("August", "august"), ("June", "june")] {
+        let question = format!("When did Maya go camping in {month}?");
+        let found = search(&app, json!({ "query": question, "top_k": 3 })).await;
+        assert_eq!(found["results"][0]["session_id"], session, "{found:#}");
+    }
+}
