@@ -75,7 +75,7 @@ impl Default for MemGasOptions {
             lambda: 0.2,
             normalize: true,
             lexical_weight: 1.5,
-            lexical_candidates: 100,
+            lexical_candidates: 1000,
             graph_weight: 0.0,
             seeds: 15,
             restart: 0.9,
