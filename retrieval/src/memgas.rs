@@ -144,9 +144,12 @@ fn boost(
     {
         factor *= 1.0 + o.speaker_boost;
     }
-    let month = chrono::DateTime::from_timestamp_millis(meta.event_time.0).map(|t| t.month());
+    let in_month = || {
+        chrono::DateTime::from_timestamp_millis(meta.event_time.0)
+            .is_some_and(|t| analysis.months.contains(&t.month()))
+    };
     if analysis.dates.iter().any(|d| d.contains(meta.event_time))
-        || month.is_some_and(|m| analysis.months.contains(&m))
+        || (!analysis.months.is_empty() && in_month())
     {
         factor *= 1.0 + o.date_boost;
     }
