@@ -249,10 +249,10 @@ pub(crate) fn search(
     } else {
         present.clone()
     };
+    let speakers = r.catalog.with_user(user, |c| c.speakers())?;
+    let analysis = analyse(&params.query, &speakers);
     let dense_text = if o.dense_without_speakers {
-        let speakers = r.catalog.with_user(user, |c| c.speakers())?;
-        let named = analyse(&params.query, &speakers).speakers;
-        without_names(&params.query, &named)
+        without_names(&params.query, &analysis.speakers)
     } else {
         params.query.clone()
     };
@@ -316,7 +316,7 @@ pub(crate) fn search(
         }
     }
     let mut hits = r.catalog.with_user(user, |catalog| {
-        rank(r, user, params, o, catalog, &mut units, &returns)
+        rank(r, user, o, &analysis, catalog, &mut units, &returns)
     })??;
     apply_floor(&mut hits, params.top_k, o.floor);
     Ok(Ranking {
@@ -359,13 +359,12 @@ fn lexical_scores(
 fn rank(
     r: &Retriever<'_>,
     user: &UserId,
-    params: &SearchParams,
     o: &MemGasOptions,
+    analysis: &QueryAnalysis,
     catalog: &UserCatalog,
     units: &mut HashMap<UnitId, Scored>,
     returns: &[Granularity],
 ) -> Result<Vec<Hit>> {
-    let analysis = analyse(&params.query, &catalog.speakers());
     let times: Vec<i64> = catalog.units().map(|m| m.event_time.0).collect();
     let span = (
         times.iter().copied().min().unwrap_or(0),
@@ -373,7 +372,7 @@ fn rank(
     );
     for (id, s) in units.iter_mut() {
         if let Some(meta) = catalog.get(*id) {
-            s.base *= boost(meta, &analysis, span, o);
+            s.base *= boost(meta, analysis, span, o);
         }
     }
     let top_base = max_of(units.values().map(|s| s.base)).max(1e-9);
