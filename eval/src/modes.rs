@@ -149,9 +149,16 @@ pub fn builtin() -> Vec<Mode> {
             serde_json::json!({"session_prior": 0.0, "previous_turn": 0.0, "next_turn": 0.0}),
         ),
         memgas(
+            "mnemo-no-question-penalty",
+            "the default with turns that only ask scored in full",
+            serde_json::json!({"question_penalty": 0.0}),
+        ),
+        memgas(
             "mnemo-no-query-analysis",
-            "the default without speaker and date boosts",
-            serde_json::json!({"speaker_boost": 0.0, "date_boost": 0.0, "recency_boost": 0.0}),
+            "the default without speaker, date, recency and time-mention boosts",
+            serde_json::json!({
+                "speaker_boost": 0.0, "date_boost": 0.0, "recency_boost": 0.0, "when_boost": 0.0
+            }),
         ),
     ]
 }

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
+use crate::build::{mentions_time, only_asks};
 use crate::store::{IndexedUnit, SessionKey};
 use crate::{Granularity, MemoryError, Result, Timestamp, UnitId, UserId};
 
@@ -19,10 +20,22 @@ pub struct UnitMeta {
     /// The speaker, for a turn unit.
     pub speaker: Option<String>,
     pub event_time: Timestamp,
+    /// A turn that only asks (see [`crate::build::only_asks`]).
+    pub only_asks: bool,
+    /// A turn that says when something happened (see [`crate::build::mentions_time`]).
+    pub mentions_time: bool,
 }
 
 impl From<&IndexedUnit> for UnitMeta {
     fn from(u: &IndexedUnit) -> Self {
+        // A turn's text without its speaker's name.
+        let turn_body = (u.granularity == Granularity::Turn).then(|| {
+            let speaker = u.speaker.as_deref().unwrap_or_default().trim();
+            u.text
+                .strip_prefix(speaker)
+                .and_then(|t| t.strip_prefix(": "))
+                .unwrap_or(&u.text)
+        });
         Self {
             unit_id: u.unit_id,
             granularity: u.granularity,
@@ -31,6 +44,8 @@ impl From<&IndexedUnit> for UnitMeta {
             last_position: u.last_position,
             speaker: u.speaker.clone(),
             event_time: u.event_time,
+            only_asks: turn_body.is_some_and(only_asks),
+            mentions_time: turn_body.is_some_and(mentions_time),
         }
     }
 }

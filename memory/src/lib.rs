@@ -15,7 +15,7 @@ mod model;
 pub mod persona;
 pub mod store;
 pub mod text_index;
-mod time;
+pub mod time;
 pub mod validate;
 pub mod vector_index;
 

@@ -2,6 +2,7 @@
 //! about the latest or the earliest occurrence of something.
 
 use chrono::{Datelike, Months, NaiveDate};
+use memory::time::MONTH_NAMES;
 use memory::{TimeRange, Timestamp};
 
 /// Whether a query asks for the newest or the oldest memory.
@@ -22,22 +23,10 @@ pub struct QueryAnalysis {
     /// Months named without a year ("in July"), 1 to 12: that month of any year.
     pub months: Vec<u32>,
     pub temporal: Option<TemporalIntent>,
+    /// The query asks when something happened ("When did...", "How long ago...", "In which
+    /// year...").
+    pub asks_when: bool,
 }
-
-const MONTHS: [&str; 12] = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-];
 
 const LATEST: [&str; 6] = [
     "most recent",
@@ -57,7 +46,7 @@ const EARLIEST: [&str; 5] = [
 
 fn month(word: &str) -> Option<u32> {
     let w = word.to_lowercase();
-    MONTHS
+    MONTH_NAMES
         .iter()
         .position(|m| {
             *m == w || (w.len() == 3 && m.starts_with(&w)) || (w == "sept" && *m == "september")
@@ -209,7 +198,21 @@ pub fn analyse(query: &str, speakers: &[String]) -> QueryAnalysis {
         dates: dates(query),
         months: bare_months(query),
         temporal,
+        asks_when: asks_when(&words),
     }
+}
+
+/// Whether the query's first words ask for a time.
+fn asks_when(words: &[String]) -> bool {
+    let at = |i: usize| words.get(i).map_or("", String::as_str);
+    let (first, at_second) = match at(0) {
+        "in" | "on" | "during" => (at(1), 2),
+        w => (w, 1),
+    };
+    let when_period = matches!(at(at_second), "year" | "month" | "day" | "date" | "week");
+    first == "when"
+        || (first == "how" && at(1) == "long" && at(2) == "ago")
+        || (matches!(first, "what" | "which") && when_period)
 }
 
 #[cfg(test)]
@@ -232,6 +235,26 @@ mod tests {
             .map(|(a, b)| (format!("{a}T00:00:00Z"), format!("{b}T00:00:00Z")))
             .collect();
         assert_eq!(got, expected, "{query}");
+    }
+
+    #[test]
+    fn questions_asking_when_are_recognised() {
+        for q in [
+            "When did Melanie go camping in July?",
+            "How long ago was Caroline's 18th birthday?",
+            "What year did John start surfing?",
+            "In which month did Jon open his studio?",
+        ] {
+            assert!(analyse(q, &[]).asks_when, "{q}");
+        }
+        for q in [
+            "What did Melanie paint?",
+            "How long has Caroline had her friends?",
+            "Where did Jon go in which weekend?",
+            "Which games does Nate play?",
+        ] {
+            assert!(!analyse(q, &[]).asks_when, "{q}");
+        }
     }
 
     #[test]

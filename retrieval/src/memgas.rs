@@ -49,11 +49,17 @@ pub struct MemGasOptions {
     pub previous_turn: f32,
     /// Share of the next turn's score added to a turn.
     pub next_turn: f32,
+    /// Share taken off the score of a turn that only asks (a question tells nothing about its
+    /// speaker); its reply still gets `previous_turn` of its full score.
+    pub question_penalty: f32,
     /// Relative boost of turns spoken by the one speaker the query names.
     pub speaker_boost: f32,
     /// Relative boost of units from the dates the query names (a month without a year: that
     /// month of any year).
     pub date_boost: f32,
+    /// Relative boost of turns that say when something happened ("two weekends ago", "last
+    /// June") when the query asks when.
+    pub when_boost: f32,
     /// Relative boost of recent (or early) units when the query asks for the latest (earliest).
     pub recency_boost: f32,
     /// Granularities returned when the request names none; empty means all.
@@ -82,9 +88,11 @@ impl Default for MemGasOptions {
             session_prior: 0.6,
             previous_turn: 0.4,
             next_turn: 0.2,
+            question_penalty: 0.5,
             speaker_boost: 0.5,
             date_boost: 0.6,
             recency_boost: 0.3,
+            when_boost: 0.4,
             returns: vec![Granularity::Turn],
             floor: 2,
             dense_without_speakers: true,
@@ -105,9 +113,11 @@ impl MemGasOptions {
             session_prior: 0.0,
             previous_turn: 0.0,
             next_turn: 0.0,
+            question_penalty: 0.0,
             speaker_boost: 0.0,
             date_boost: 0.0,
             recency_boost: 0.0,
+            when_boost: 0.0,
             returns: Vec::new(),
             floor: 0,
             dense_without_speakers: false,
@@ -131,7 +141,8 @@ fn max_of(values: impl Iterator<Item = f32>) -> f32 {
     values.fold(0.0f32, f32::max)
 }
 
-/// Relative boosts from what the query says: its speaker, dates and temporal intent.
+/// Relative boosts from what the query says: its speaker, dates and temporal intent, and
+/// whether it asks when.
 fn boost(
     meta: &memory::catalog::UnitMeta,
     analysis: &QueryAnalysis,
@@ -152,6 +163,9 @@ fn boost(
         || (!analysis.months.is_empty() && in_month())
     {
         factor *= 1.0 + o.date_boost;
+    }
+    if analysis.asks_when && meta.mentions_time {
+        factor *= 1.0 + o.when_boost;
     }
     if let Some(intent) = analysis.temporal {
         let width = (span.1 - span.0).max(1) as f32;
@@ -410,6 +424,9 @@ fn rank(
         };
         let mut score = s.combined;
         if s.granularity == Granularity::Turn {
+            if meta.only_asks {
+                score *= 1.0 - o.question_penalty;
+            }
             let neighbour = |pos: Option<u32>| {
                 pos.and_then(|p| catalog.turn_at(meta.session_key, p))
                     .and_then(|u| units.get(&u))

@@ -124,6 +124,7 @@ impl MemGasOptions {
             ("speaker_boost", self.speaker_boost),
             ("date_boost", self.date_boost),
             ("recency_boost", self.recency_boost),
+            ("when_boost", self.when_boost),
         ];
         for (name, v) in finite_non_negative {
             if !v.is_finite() || v < 0.0 {
@@ -135,6 +136,9 @@ impl MemGasOptions {
         }
         if !(0.0..=1.0).contains(&self.graph_weight) {
             return Err("graph_weight must be between 0 and 1".into());
+        }
+        if !(0.0..=1.0).contains(&self.question_penalty) {
+            return Err("question_penalty must be between 0 and 1".into());
         }
         if !(self.restart > 0.0 && self.restart <= 1.0) {
             return Err("restart must be in (0, 1]".into());

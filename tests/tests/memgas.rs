@@ -281,6 +281,24 @@ async fn the_association_graph_is_reloaded_after_a_restart() {
     assert_eq!(graph(&before), graph(&after));
 }
 
+/// Stores a session of Maya and Theo's turns for user `conv-a`.
+async fn store_session(app: &Router, session: &str, started_at: &str, turns: &[(&str, &str)]) {
+    let turns: Vec<Value> = turns
+        .iter()
+        .map(|(speaker, text)| json!({"speaker": speaker, "role": "user", "text": text}))
+        .collect();
+    let body = json!({ "session_id": session, "started_at": started_at, "turns": turns });
+    let (status, created) = call(app, Method::POST, "/v1/users/conv-a/sessions", Some(&body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+}
+
+/// The text of the best result, and the whole response for messages.
+async fn first_result(app: &Router, query: &str, memgas: Value) -> (String, Value) {
+    let found = search(app, json!({ "query": query, "top_k": 3, "memgas": memgas })).await;
+    let text = found["results"][0]["text"].as_str().unwrap().to_owned();
+    (text, found)
+}
+
 #[tokio::test]
 async fn a_month_named_without_a_year_favours_the_sessions_of_that_month() {
     let Some(model) = embedder() else { return };
@@ -288,22 +306,68 @@ async fn a_month_named_without_a_year_favours_the_sessions_of_that_month() {
     let app = server::app(open_engine(config(dir.path()), &model));
     // The same trip told twice: only the month a question names can tell them apart.
     for (session, day) in [("june", "2023-06-12"), ("august", "2023-08-14")] {
-        let body = json!({
-            "session_id": session,
-            "started_at": format!("{day}T10:00:00Z"),
-            "turns": [
-                {"speaker": "Maya", "role": "user", "text": "We went camping by the lake last weekend and saw a heron."},
-                {"speaker": "Theo", "role": "user", "text": "That sounds peaceful, did the kids enjoy it?"},
-                {"speaker": "Maya", "role": "user", "text": "They loved it, we roasted marshmallows every night."}
-            ]
-        });
-        let (status, created) =
-            call(&app, Method::POST, "/v1/users/conv-a/sessions", Some(&body)).await;
-        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let turns = [
+            (
+                "Maya",
+                "We went camping by the lake last weekend and saw a heron.",
+            ),
+            ("Theo", "That sounds peaceful, did the kids enjoy it?"),
+            (
+                "Maya",
+                "They loved it, we roasted marshmallows every night.",
+            ),
+        ];
+        store_session(&app, session, &format!("{day}T10:00:00Z"), &turns).await;
     }
     for (month, session) in [("June", "june"), ("August", "august"), ("June", "june")] {
         let question = format!("When did Maya go camping in {month}?");
         let found = search(&app, json!({ "query": question, "top_k": 3 })).await;
         assert_eq!(found["results"][0]["session_id"], session, "{found:#}");
     }
+}
+
+#[tokio::test]
+async fn a_turn_that_only_asks_ranks_below_the_answer_that_states_the_fact() {
+    let Some(model) = embedder() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let app = server::app(open_engine(config(dir.path()), &model));
+    let turns = [
+        ("Maya", "Wow, nice! Which board games do you like to play?"),
+        (
+            "Theo",
+            "Mostly chess, and lately a board game called Catan with my cousins.",
+        ),
+        ("Maya", "I should learn chess too."),
+    ];
+    store_session(&app, "games", "2023-05-02T18:00:00Z", &turns).await;
+    let query = "Which board games do they like to play?";
+
+    let (first, found) = first_result(&app, query, json!({})).await;
+    assert!(first.starts_with("Theo: Mostly chess"), "{found:#}");
+    // Without the penalty the question, which repeats the query's words, comes first.
+    let (first, found) = first_result(&app, query, json!({"question_penalty": 0.0})).await;
+    assert!(first.starts_with("Maya: Wow, nice!"), "{found:#}");
+}
+
+#[tokio::test]
+async fn a_question_asking_when_favours_the_turn_that_says_when() {
+    let Some(model) = embedder() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let app = server::app(open_engine(config(dir.path()), &model));
+    let turns = [
+        (
+            "Maya",
+            "I love the farmers market, it is my favourite place in town.",
+        ),
+        ("Theo", "Same here, the bread stall is great."),
+        ("Maya", "We were at the market two weeks ago."),
+    ];
+    store_session(&app, "market", "2023-05-20T09:00:00Z", &turns).await;
+    let query = "When did Maya go to the farmers market?";
+
+    let (first, found) = first_result(&app, query, json!({})).await;
+    assert!(first.contains("two weeks ago"), "{found:#}");
+    // Without the boost a turn that repeats the question's words comes first.
+    let (first, found) = first_result(&app, query, json!({"when_boost": 0.0})).await;
+    assert!(!first.contains("two weeks ago"), "{found:#}");
 }

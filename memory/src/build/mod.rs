@@ -4,12 +4,14 @@
 //! Everything here is pure and deterministic: the caller supplies token counts, vectors and
 //! term statistics, and stores the result.
 
+mod cues;
 mod keywords;
 mod render;
 mod segment;
 mod summary;
 pub mod text;
 
+pub use cues::{mentions_time, only_asks};
 pub use keywords::{KeyPhrase, extractive_keywords, key_phrases, phrase_terms};
 pub use render::{participants, render, render_turn};
 pub use segment::{rounds, session_chunks};
