@@ -11,6 +11,7 @@ mod error;
 mod fusion;
 mod hybrid;
 pub mod memgas;
+mod memgas_options;
 pub mod ppr;
 mod query;
 pub mod router;
