@@ -6,6 +6,7 @@ pub mod backend;
 pub mod charts;
 pub mod dataset;
 pub mod f1;
+pub mod merge;
 pub mod metrics;
 pub mod modes;
 pub mod output;

@@ -22,6 +22,10 @@ pub struct Results {
     pub spec: RunSpec,
     pub summary: Summary,
     pub questions: Vec<QuestionOutcome>,
+    /// Each session's ingest time in milliseconds, in ingest order (what `summary`'s ingest
+    /// latency was computed from; absent in files written before it was recorded).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ingest_ms: Vec<f64>,
     /// Answers and their scores; absent when no language model was configured.
     pub qa: Option<QaResults>,
     /// Persona statements against LoCoMo's observations; absent with `--no-persona`.

@@ -22,6 +22,20 @@ fn deps_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.deps"))
 }
 
+/// Whether the embedding model is installed; prints the skip line when it is not.
+fn model_installed() -> bool {
+    let installed = deps_dir()
+        .join("models/all-minilm-l6-v2/model.onnx")
+        .is_file();
+    if !installed {
+        eprintln!(
+            "SKIP: embedding model not installed in {} (run scripts/setup)",
+            deps_dir().display()
+        );
+    }
+    installed
+}
+
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/mini_locomo.json")
 }
@@ -157,14 +171,7 @@ fn check_recomputation(results: &Results, data: &Dataset) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_command_writes_a_report_whose_numbers_recompute_and_backends_agree() {
-    if !deps_dir()
-        .join("models/all-minilm-l6-v2/model.onnx")
-        .is_file()
-    {
-        eprintln!(
-            "SKIP: embedding model not installed in {} (run scripts/setup)",
-            deps_dir().display()
-        );
+    if !model_installed() {
         return;
     }
     let bytes = std::fs::read(fixture()).unwrap();
@@ -266,4 +273,61 @@ async fn the_command_writes_a_report_whose_numbers_recompute_and_backends_agree(
     }
     let report = std::fs::read_to_string(remote.path().join("report.md")).unwrap();
     assert!(report.contains("| LoCoMo token F1 | not run (no language model configured) |"));
+}
+
+/// Runs `mnemo-eval merge` and returns whether it succeeded, with its stderr.
+fn run_merge(out: &Path, runs: &[&Path]) -> (bool, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_mnemo-eval"))
+        .arg("merge")
+        .arg("--out")
+        .arg(out)
+        .args(runs)
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_of_one_conversation_each_merge_into_one_report() {
+    if !model_installed() {
+        return;
+    }
+    let data = dataset::load(&std::fs::read(fixture()).unwrap()).unwrap();
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let only = |c: &str| vec!["--conversation".to_owned(), c.to_owned()];
+    let run_a = run_eval(a.path(), only("conv-a")).await;
+    let run_b = run_eval(b.path(), only("conv-b")).await;
+
+    let out = tempfile::tempdir().unwrap();
+    let (ok, stderr) = run_merge(out.path(), &[a.path(), &b.path().join("results.json")]);
+    assert!(ok, "{stderr}");
+    let merged: Results =
+        serde_json::from_slice(&std::fs::read(out.path().join("results.json")).unwrap()).unwrap();
+    assert_eq!(merged.spec.conversations, vec!["conv-a", "conv-b"]);
+    assert_eq!(
+        merged.questions.len(),
+        run_a.questions.len() + run_b.questions.len()
+    );
+    assert_eq!(
+        merged.questions[..run_a.questions.len()],
+        run_a.questions[..]
+    );
+    check_recomputation(&merged, &data);
+    let sessions: usize = data.conversations.iter().map(|c| c.sessions.len()).sum();
+    assert_eq!(merged.summary.ingest_latency_ms.count, sessions);
+    let report = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(report.contains("2 conversations"), "{report}");
+
+    // The same conversation twice is refused, and nothing is written.
+    let refused = tempfile::tempdir().unwrap();
+    let (ok, stderr) = run_merge(refused.path(), &[a.path(), a.path()]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("conversation conv-a is already in an earlier run"),
+        "{stderr}"
+    );
+    assert!(!refused.path().join("report.md").exists());
 }

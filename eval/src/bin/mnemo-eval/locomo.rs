@@ -277,6 +277,11 @@ pub(crate) async fn run_command(args: &Args) -> anyhow::Result<()> {
         format: RESULTS_FORMAT.to_owned(),
         spec,
         summary,
+        ingest_ms: outcome
+            .ingest
+            .iter()
+            .map(|d| d.as_secs_f64() * 1e3)
+            .collect(),
         questions: outcome.questions,
         qa,
         persona,

@@ -3,6 +3,7 @@
 
 mod bench;
 mod locomo;
+mod merge;
 
 use std::process::ExitCode;
 
@@ -24,6 +25,9 @@ enum Command {
     Bench(bench::Args),
     /// Run the LoCoMo retrieval benchmark with every mode in one run and write a report.
     Locomo(Box<locomo::Args>),
+    /// Merge runs over disjoint conversations (say, one conversation at a time with a slow
+    /// language model) into one report, as if they had been one run.
+    Merge(merge::Args),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +50,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Bench(args) => runtime.block_on(bench::run(args)),
         Command::Locomo(args) => runtime.block_on(locomo::run_command(args)),
+        Command::Merge(args) => merge::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
