@@ -201,6 +201,8 @@ pub(crate) async fn run_command(args: &Args) -> anyhow::Result<()> {
         budgets: args.budget.clone(),
     };
     let started_at = chrono::Utc::now().to_rfc3339();
+    // Read now: a long run outlives commits made while it runs.
+    let commit = git_commit();
     let scratch = tempfile::tempdir()?;
     let base_config = Config::load(args.config.as_deref())?;
     let (backend, engine_config, label) = match &args.server {
@@ -268,7 +270,7 @@ pub(crate) async fn run_command(args: &Args) -> anyhow::Result<()> {
         backend: label,
         options: options.clone(),
         engine_config,
-        git_commit: git_commit(),
+        git_commit: commit,
         mnemo_version: env!("CARGO_PKG_VERSION").to_owned(),
         machine: machine(),
         started_at,
