@@ -24,14 +24,19 @@ fn comparable_config(spec: &RunSpec) -> Option<serde_json::Value> {
     Some(config)
 }
 
-/// Why `run` cannot be merged into a run like `first`, if it cannot.
-fn check_compatible(first: &Results, run: &Results, name: &str) -> anyhow::Result<()> {
-    let (a, b) = (&first.spec, &run.spec);
+fn check_format(run: &Results, name: &str) -> anyhow::Result<()> {
     ensure!(
         run.format == RESULTS_FORMAT,
         "{name}: results format {:?}, expected {RESULTS_FORMAT:?}",
         run.format
     );
+    Ok(())
+}
+
+/// Why `run` cannot be merged into a run like `first`, if it cannot.
+fn check_compatible(first: &Results, run: &Results, name: &str) -> anyhow::Result<()> {
+    check_format(run, name)?;
+    let (a, b) = (&first.spec, &run.spec);
     ensure!(
         a.dataset_sha256 == b.dataset_sha256,
         "{name}: another dataset (sha256 {} against {})",
@@ -69,12 +74,7 @@ fn merge_qa(into: &mut QaResults, other: QaResults, name: &str) -> anyhow::Resul
         "{name}: answers by another model or with other answer options"
     );
     into.answers.extend(other.answers);
-    let usage = &mut into.usage;
-    usage.calls += other.usage.calls;
-    usage.failures += other.usage.failures;
-    usage.retries += other.usage.retries;
-    usage.prompt_tokens += other.usage.prompt_tokens;
-    usage.completion_tokens += other.usage.completion_tokens;
+    into.usage += other.usage;
     Ok(())
 }
 
@@ -88,7 +88,7 @@ pub fn merge(runs: Vec<(String, Results)>) -> anyhow::Result<Results> {
     let Some((first_name, mut merged)) = runs.next() else {
         bail!("nothing to merge");
     };
-    check_compatible(&merged, &merged, &first_name)?;
+    check_format(&merged, &first_name)?;
     for (name, run) in runs {
         check_compatible(&merged, &run, &name)?;
         if let Some(c) = run

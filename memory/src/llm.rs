@@ -59,6 +59,17 @@ pub struct ChatReply {
     pub completion_tokens: u64,
 }
 
+impl std::ops::AddAssign for LlmUsage {
+    /// Adds another count, such as a second run's.
+    fn add_assign(&mut self, other: Self) {
+        self.calls += other.calls;
+        self.failures += other.failures;
+        self.retries += other.retries;
+        self.prompt_tokens += other.prompt_tokens;
+        self.completion_tokens += other.completion_tokens;
+    }
+}
+
 /// Why a chat call failed, after any retries.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LlmError {

@@ -200,3 +200,90 @@ fn incompatible_runs_are_refused() {
     old_format.1.format = "mnemo-eval-results/0".to_owned();
     assert!(merge_error(vec![a(), old_format]).contains("results format"));
 }
+
+/// Answers of `conversation` in mode `m` with these F1 scores, and `calls` model calls.
+fn answers(conversation: &str, f1: &[f64], calls: u64) -> QaResults {
+    let answers: Vec<qa::Answer> = f1
+        .iter()
+        .map(|&f1| qa::Answer {
+            mode: "m".to_owned(),
+            sample_id: conversation.to_owned(),
+            index: 0,
+            category: 4,
+            question: "q".to_owned(),
+            gold: "a".to_owned(),
+            prediction: "a".to_owned(),
+            f1,
+            judge: None,
+            error: None,
+            latency_ms: 1.0,
+        })
+        .collect();
+    QaResults {
+        model: "scripted".to_owned(),
+        options: qa::QaOptions {
+            modes: vec!["m".to_owned()],
+            budget: 2_000,
+            limit: None,
+            judge: false,
+        },
+        summary: qa::summarise(&answers, &["m".to_owned()]),
+        answers,
+        usage: memory::llm::LlmUsage {
+            calls,
+            prompt_tokens: 10 * calls,
+            ..Default::default()
+        },
+    }
+}
+
+#[test]
+fn answers_are_merged_and_rescored_with_the_usage_summed() {
+    let mut a = run_of(
+        "conv-a",
+        vec![question("conv-a", 4, 1.0)],
+        vec![],
+        "c",
+        "/a",
+    );
+    let mut b = run_of(
+        "conv-b",
+        vec![question("conv-b", 4, 1.0)],
+        vec![],
+        "c",
+        "/b",
+    );
+    a.1.qa = Some(answers("conv-a", &[1.0, 1.0, 0.0], 3));
+    b.1.qa = Some(answers("conv-b", &[0.0], 1));
+    let qa = merge(vec![a, b]).unwrap().qa.unwrap();
+    assert_eq!(qa.answers.len(), 4);
+    assert_eq!((qa.usage.calls, qa.usage.prompt_tokens), (4, 40));
+    let overall = qa.summary[0]
+        .groups
+        .iter()
+        .find(|g| g.key == "overall_1_4")
+        .unwrap();
+    // Two of four answers right, not the mean of the runs' 2/3 and 0.
+    assert_eq!((overall.questions, overall.f1), (4, 0.5));
+
+    let mut c = run_of(
+        "conv-c",
+        vec![question("conv-c", 4, 1.0)],
+        vec![],
+        "c",
+        "/c",
+    );
+    let mut d = run_of(
+        "conv-d",
+        vec![question("conv-d", 4, 1.0)],
+        vec![],
+        "c",
+        "/d",
+    );
+    c.1.qa = Some(answers("conv-c", &[1.0], 1));
+    d.1.qa = Some(QaResults {
+        model: "another".to_owned(),
+        ..answers("conv-d", &[1.0], 1)
+    });
+    assert!(merge_error(vec![c, d]).contains("answers by another model"));
+}
