@@ -237,22 +237,22 @@ fn answers(conversation: &str, f1: &[f64], calls: u64) -> QaResults {
     }
 }
 
+/// A run over one conversation with one single-hop question, at commit "c".
+fn single_hop_run(sample_id: &str) -> (String, Results) {
+    let data_dir = format!("/{}", sample_id.trim_start_matches("conv-"));
+    run_of(
+        sample_id,
+        vec![question(sample_id, 4, 1.0)],
+        vec![],
+        "c",
+        &data_dir,
+    )
+}
+
 #[test]
 fn answers_are_merged_and_rescored_with_the_usage_summed() {
-    let mut a = run_of(
-        "conv-a",
-        vec![question("conv-a", 4, 1.0)],
-        vec![],
-        "c",
-        "/a",
-    );
-    let mut b = run_of(
-        "conv-b",
-        vec![question("conv-b", 4, 1.0)],
-        vec![],
-        "c",
-        "/b",
-    );
+    let mut a = single_hop_run("conv-a");
+    let mut b = single_hop_run("conv-b");
     a.1.qa = Some(answers("conv-a", &[1.0, 1.0, 0.0], 3));
     b.1.qa = Some(answers("conv-b", &[0.0], 1));
     let qa = merge(vec![a, b]).unwrap().qa.unwrap();
@@ -266,20 +266,8 @@ fn answers_are_merged_and_rescored_with_the_usage_summed() {
     // Two of four answers right, not the mean of the runs' 2/3 and 0.
     assert_eq!((overall.questions, overall.f1), (4, 0.5));
 
-    let mut c = run_of(
-        "conv-c",
-        vec![question("conv-c", 4, 1.0)],
-        vec![],
-        "c",
-        "/c",
-    );
-    let mut d = run_of(
-        "conv-d",
-        vec![question("conv-d", 4, 1.0)],
-        vec![],
-        "c",
-        "/d",
-    );
+    let mut c = single_hop_run("conv-c");
+    let mut d = single_hop_run("conv-d");
     c.1.qa = Some(answers("conv-c", &[1.0], 1));
     d.1.qa = Some(QaResults {
         model: "another".to_owned(),
