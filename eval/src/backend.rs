@@ -3,11 +3,11 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use memory::{NewSession, UserId};
+use memory::{NewSession, TenantId, UserId};
 use retrieval::SearchParams;
 use serde_json::{Map, Value, json};
 use server::Engine;
-use server::engine::SearchResult;
+use server::engine::{Access, Internal, SearchResult};
 
 use crate::metrics::{RetrievedTurn, RetrievedUnit};
 use crate::modes::ModeOptions;
@@ -22,7 +22,23 @@ pub enum Backend {
     Http {
         client: reqwest::Client,
         base: String,
+        /// An API key of the server's, sent as `Authorization: Bearer`.
+        key: Option<String>,
     },
+}
+
+/// The harness's access to the engine it runs in process: every user of the default tenant of
+/// its own scratch data directory.
+fn eval_access() -> Access {
+    Access::internal(TenantId::default_tenant(), Internal::Eval)
+}
+
+/// A request with the key, if any.
+fn keyed(request: reqwest::RequestBuilder, key: &Option<String>) -> reqwest::RequestBuilder {
+    match key {
+        Some(key) => request.bearer_auth(key),
+        None => request,
+    }
 }
 
 fn scores(r: &SearchResult) -> Map<String, Value> {
@@ -132,7 +148,9 @@ impl Backend {
     pub async fn persona(&self, user: &str) -> anyhow::Result<Vec<ExtractedStatement>> {
         match self {
             Self::InProcess(engine) => {
-                let persona = engine.persona(UserId::new(user)?, None, false).await?;
+                let persona = engine
+                    .persona(&eval_access(), UserId::new(user)?, None, false)
+                    .await?;
                 Ok(persona
                     .statements
                     .into_iter()
@@ -147,9 +165,9 @@ impl Backend {
                     })
                     .collect())
             }
-            Self::Http { client, base } => {
+            Self::Http { client, base, key } => {
                 let url = format!("{base}/v1/users/{user}/persona");
-                let body = checked(client.get(url).send().await?).await?;
+                let body = checked(keyed(client.get(url), key).send().await?).await?;
                 body["statements"]
                     .as_array()
                     .context("persona without statements")?
@@ -182,12 +200,13 @@ impl Backend {
         match self {
             Self::InProcess(engine) => {
                 engine
-                    .ingest(UserId::new(user)?, session.clone(), true, "eval")
+                    .ingest(&eval_access(), UserId::new(user)?, session.clone(), true)
                     .await?;
             }
-            Self::Http { client, base } => {
+            Self::Http { client, base, key } => {
                 let url = format!("{base}/v1/users/{user}/sessions?wait=true");
-                checked(client.post(url).json(&session_json(session)).send().await?).await?;
+                let request = keyed(client.post(url), key).json(&session_json(session));
+                checked(request.send().await?).await?;
             }
         }
         Ok(started.elapsed())
@@ -210,10 +229,12 @@ impl Backend {
                     method: options.method(),
                     ..SearchParams::new(query, top_k)
                 };
-                let outcome = engine.search(UserId::new(user)?, params).await?;
+                let outcome = engine
+                    .search(&eval_access(), UserId::new(user)?, params)
+                    .await?;
                 outcome.results.into_iter().map(from_engine).collect()
             }
-            Self::Http { client, base } => {
+            Self::Http { client, base, key } => {
                 let mut body = serde_json::to_value(options)?;
                 if let Some(map) = body.as_object_mut() {
                     map.insert("query".into(), json!(query));
@@ -221,7 +242,8 @@ impl Backend {
                     map.insert("explain".into(), json!(true));
                 }
                 let url = format!("{base}/v1/users/{user}/search");
-                let answer = checked(client.post(url).json(&body).send().await?).await?;
+                let answer =
+                    checked(keyed(client.post(url), key).json(&body).send().await?).await?;
                 answer["results"]
                     .as_array()
                     .into_iter()

@@ -249,6 +249,8 @@ async fn the_command_writes_a_report_whose_numbers_recompute_and_backends_agree(
     let server_dir = tempfile::tempdir().unwrap();
     let mut config = server::Config::default();
     config.storage.data_dir = server_dir.path().to_path_buf();
+    // A loopback server for the harness; keys are tested elsewhere.
+    config.auth.mode = server::AuthMode::Off;
     for (key, value) in model_env() {
         match key {
             "MNEMO__EMBEDDING__MODEL_DIR" => config.embedding.model_dir = value,

@@ -7,7 +7,7 @@ use std::sync::RwLock;
 
 use crate::build::{mentions_time, only_asks};
 use crate::store::{IndexedUnit, SessionKey};
-use crate::{Granularity, MemoryError, Result, Timestamp, UnitId, UserId};
+use crate::{Granularity, MemoryError, Result, Timestamp, UnitId, UserRef};
 
 /// Where a unit sits in its conversation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +90,7 @@ impl UserCatalog {
 /// Every user's catalog.
 #[derive(Debug, Default)]
 pub struct Catalog {
-    users: RwLock<HashMap<UserId, UserCatalog>>,
+    users: RwLock<HashMap<UserRef, UserCatalog>>,
 }
 
 fn poisoned() -> MemoryError {
@@ -101,7 +101,7 @@ fn poisoned() -> MemoryError {
 
 impl Catalog {
     /// Adds or replaces units.
-    pub fn upsert(&self, user: &UserId, units: &[IndexedUnit]) -> Result<()> {
+    pub fn upsert(&self, user: &UserRef, units: &[IndexedUnit]) -> Result<()> {
         let mut users = self.users.write().map_err(|_| poisoned())?;
         let catalog = users.entry(user.clone()).or_default();
         for u in units {
@@ -116,7 +116,7 @@ impl Catalog {
     }
 
     /// Removes a session's units, returning their ids.
-    pub fn remove_session(&self, user: &UserId, session: SessionKey) -> Result<Vec<UnitId>> {
+    pub fn remove_session(&self, user: &UserRef, session: SessionKey) -> Result<Vec<UnitId>> {
         let mut users = self.users.write().map_err(|_| poisoned())?;
         let Some(catalog) = users.get_mut(user) else {
             return Ok(Vec::new());
@@ -138,7 +138,7 @@ impl Catalog {
     }
 
     /// Runs `f` with a user's catalog (empty when the user has none).
-    pub fn with_user<T>(&self, user: &UserId, f: impl FnOnce(&UserCatalog) -> T) -> Result<T> {
+    pub fn with_user<T>(&self, user: &UserRef, f: impl FnOnce(&UserCatalog) -> T) -> Result<T> {
         let users = self.users.read().map_err(|_| poisoned())?;
         let empty = UserCatalog::default();
         Ok(f(users.get(user).unwrap_or(&empty)))

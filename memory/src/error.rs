@@ -5,7 +5,11 @@
 pub enum ErrorKind {
     /// The caller sent something that can never succeed as sent.
     InvalidInput,
-    /// The thing asked for does not exist.
+    /// The caller did not prove who it is (no, unknown or revoked key).
+    Unauthenticated,
+    /// The caller is known but may not do this.
+    Forbidden,
+    /// The thing asked for does not exist (or the caller may not know that it does).
     NotFound,
     /// The request clashes with what is stored.
     Conflict,
@@ -53,6 +57,14 @@ pub enum MemoryError {
     UnitNotFound { unit_id: i64 },
     #[error("persona statement {statement_id} not found")]
     StatementNotFound { statement_id: i64 },
+    #[error("tenant {tenant_id} not found")]
+    TenantNotFound { tenant_id: String },
+    #[error("tenant {tenant_id} already exists")]
+    TenantExists { tenant_id: String },
+    #[error("tenant {tenant_id} still has {sessions} stored sessions; delete them first")]
+    TenantNotEmpty { tenant_id: String, sessions: u64 },
+    #[error("API key {key_id} not found")]
+    KeyNotFound { key_id: String },
     #[error("session {session_id} already exists with different content")]
     SessionConflict { session_id: String },
     #[error("embedding has {got} dimensions, the index expects {expected}")]
@@ -96,6 +108,10 @@ impl MemoryError {
             Self::UnitNotFound { .. } => "unit_not_found",
             Self::StatementNotFound { .. } => "statement_not_found",
             Self::SessionConflict { .. } => "session_conflict",
+            Self::TenantNotFound { .. } => "tenant_not_found",
+            Self::TenantExists { .. } => "tenant_exists",
+            Self::TenantNotEmpty { .. } => "tenant_not_empty",
+            Self::KeyNotFound { .. } => "key_not_found",
             Self::DataDirLocked { .. } => "data_dir_locked",
             Self::EmbedderUnavailable { .. } => "embedder_unavailable",
             Self::DimensionMismatch { .. }
@@ -123,8 +139,13 @@ impl MemoryError {
             Self::UserNotFound { .. }
             | Self::SessionNotFound { .. }
             | Self::UnitNotFound { .. }
-            | Self::StatementNotFound { .. } => ErrorKind::NotFound,
-            Self::SessionConflict { .. } | Self::DataDirLocked { .. } => ErrorKind::Conflict,
+            | Self::StatementNotFound { .. }
+            | Self::TenantNotFound { .. }
+            | Self::KeyNotFound { .. } => ErrorKind::NotFound,
+            Self::SessionConflict { .. }
+            | Self::DataDirLocked { .. }
+            | Self::TenantExists { .. }
+            | Self::TenantNotEmpty { .. } => ErrorKind::Conflict,
             Self::EmbedderUnavailable { .. } => ErrorKind::Unavailable,
             Self::DimensionMismatch { .. }
             | Self::Embedding { .. }

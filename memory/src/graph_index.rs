@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
 
 use crate::store::Edge;
-use crate::{MemoryError, Result, UnitId, UserId};
+use crate::{MemoryError, Result, UnitId, UserRef};
 
 /// Adjacency lists of one user's units, each sorted by neighbour id.
 pub type Adjacency = HashMap<UnitId, Vec<(UnitId, f32)>>;
@@ -13,7 +13,7 @@ pub type Adjacency = HashMap<UnitId, Vec<(UnitId, f32)>>;
 /// Every user's association graph.
 #[derive(Debug, Default)]
 pub struct GraphIndex {
-    users: RwLock<HashMap<UserId, Adjacency>>,
+    users: RwLock<HashMap<UserRef, Adjacency>>,
 }
 
 fn poisoned() -> MemoryError {
@@ -24,7 +24,7 @@ fn poisoned() -> MemoryError {
 
 impl GraphIndex {
     /// Adds edges in both directions (an existing edge keeps the larger weight).
-    pub fn add(&self, user: &UserId, edges: &[Edge]) -> Result<()> {
+    pub fn add(&self, user: &UserRef, edges: &[Edge]) -> Result<()> {
         let mut users = self.users.write().map_err(|_| poisoned())?;
         let adjacency = users.entry(user.clone()).or_default();
         for e in edges {
@@ -41,7 +41,7 @@ impl GraphIndex {
     }
 
     /// Removes units and every edge touching them.
-    pub fn remove_units(&self, user: &UserId, units: &[UnitId]) -> Result<()> {
+    pub fn remove_units(&self, user: &UserRef, units: &[UnitId]) -> Result<()> {
         let mut users = self.users.write().map_err(|_| poisoned())?;
         let Some(adjacency) = users.get_mut(user) else {
             return Ok(());
@@ -65,14 +65,14 @@ impl GraphIndex {
     }
 
     /// Runs `f` with a user's adjacency lists (empty when the user has none).
-    pub fn with_user<T>(&self, user: &UserId, f: impl FnOnce(&Adjacency) -> T) -> Result<T> {
+    pub fn with_user<T>(&self, user: &UserRef, f: impl FnOnce(&Adjacency) -> T) -> Result<T> {
         let users = self.users.read().map_err(|_| poisoned())?;
         let empty = Adjacency::new();
         Ok(f(users.get(user).unwrap_or(&empty)))
     }
 
     /// Undirected edges of a user.
-    pub fn edge_count(&self, user: &UserId) -> usize {
+    pub fn edge_count(&self, user: &UserRef) -> usize {
         self.users
             .read()
             .map(|u| {
@@ -98,7 +98,7 @@ mod tests {
     #[test]
     fn edges_are_undirected_and_removed_with_their_units() {
         let graph = GraphIndex::default();
-        let u = UserId::new("u").unwrap();
+        let u = UserRef::of_default(crate::UserId::new("u").unwrap());
         graph
             .add(&u, &[edge(1, 2, 0.5), edge(2, 3, 0.7), edge(2, 1, 0.9)])
             .unwrap();

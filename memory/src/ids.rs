@@ -67,6 +67,52 @@ client_id!(
     SessionId,
     "session_id"
 );
+client_id!(
+    /// An owner of API keys and of the users they remember; chosen by the operator.
+    TenantId,
+    "tenant_id"
+);
+
+impl TenantId {
+    /// The tenant that data from before tenants existed, and every caller when authentication
+    /// is off, belong to.
+    pub fn default_tenant() -> Self {
+        Self("default".to_owned())
+    }
+}
+
+/// A user as the store and every index know it: the tenant it belongs to and the client's id.
+/// Two tenants may use the same [`UserId`]; their users never meet, because nothing below the
+/// access check is keyed by a bare [`UserId`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct UserRef {
+    pub tenant: TenantId,
+    pub user: UserId,
+}
+
+impl UserRef {
+    pub fn new(tenant: TenantId, user: UserId) -> Self {
+        Self { tenant, user }
+    }
+
+    /// A user of the default tenant.
+    pub fn of_default(user: UserId) -> Self {
+        Self::new(TenantId::default_tenant(), user)
+    }
+
+    /// One string naming the user across tenants, `tenant/user` (`/` is in neither id), for
+    /// indexes that filter on a single term.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.tenant, self.user)
+    }
+}
+
+impl fmt::Display for UserRef {
+    /// The client's id only: messages shown to a tenant never name it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.user.as_str())
+    }
+}
 
 macro_rules! store_id {
     ($(#[$doc:meta])* $name:ident) => {

@@ -14,13 +14,14 @@ pub mod llm;
 mod model;
 pub mod persona;
 pub mod store;
+pub mod tenancy;
 pub mod text_index;
 pub mod time;
 pub mod validate;
 pub mod vector_index;
 
 pub use error::{ErrorKind, MemoryError, Result};
-pub use ids::{SessionId, TurnId, UnitId, UserId};
+pub use ids::{SessionId, TenantId, TurnId, UnitId, UserId, UserRef};
 pub use model::{
     Granularity, NewSession, NewTurn, Producer, Role, ScoredUnit, SessionRecord, SessionStatus,
     SessionSummary, TimeRange, TurnRecord, TurnRef, Unit, UnitDraft, UnitFilter,

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{SessionId, Timestamp, TurnId, UnitId, UserId};
+use crate::{SessionId, Timestamp, TurnId, UnitId, UserRef};
 
 /// The granularity of a memory unit. A closed set: retrieval weighs each one separately.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -234,7 +234,7 @@ pub struct TurnRecord {
 /// A stored session with its turns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionRecord {
-    pub user_id: UserId,
+    pub user_id: UserRef,
     pub session_id: SessionId,
     pub started_at: Timestamp,
     pub title: Option<String>,
@@ -280,7 +280,7 @@ pub struct UnitDraft {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Unit {
     pub unit_id: UnitId,
-    pub user_id: UserId,
+    pub user_id: UserRef,
     pub session_id: SessionId,
     pub granularity: Granularity,
     pub ordinal: u32,

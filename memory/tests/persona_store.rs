@@ -8,12 +8,12 @@ use memory::persona::{
 };
 use memory::store::{Actor, SessionKey, SqliteStore};
 use memory::validate::Limits;
-use memory::{NewSession, NewTurn, Producer, Role, SessionId, Timestamp, TurnId, UserId};
+use memory::{NewSession, NewTurn, Producer, Role, SessionId, Timestamp, TurnId, UserId, UserRef};
 
 const ACTOR: Actor<'static> = Actor("test");
 
-fn user() -> UserId {
-    UserId::new("maya").unwrap()
+fn user() -> UserRef {
+    UserRef::of_default(UserId::new("maya").unwrap())
 }
 
 /// Stores a two-turn session and returns its key and turn ids.

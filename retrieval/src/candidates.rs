@@ -2,7 +2,7 @@
 
 use memory::text_index::{TextIndex, TextQuery};
 use memory::vector_index::{VectorIndex, VectorQuery};
-use memory::{Granularity, ScoredUnit, TimeRange, UserId};
+use memory::{Granularity, ScoredUnit, TimeRange, UserRef};
 use tracing::instrument;
 
 use crate::Result;
@@ -18,7 +18,7 @@ pub struct Candidates {
 /// What to gather candidates for.
 #[derive(Debug, Clone, Copy)]
 pub struct CandidateQuery<'a> {
-    pub user: &'a UserId,
+    pub user: &'a UserRef,
     pub text: &'a str,
     /// The embedded query; without it the dense lists stay empty.
     pub vector: Option<&'a [f32]>,

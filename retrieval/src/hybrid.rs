@@ -5,7 +5,7 @@ use memory::embed::Embedder;
 use memory::graph_index::GraphIndex;
 use memory::text_index::TextIndex;
 use memory::vector_index::VectorIndex;
-use memory::{Granularity, UserId};
+use memory::{Granularity, UserRef};
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
@@ -103,7 +103,7 @@ impl Retriever<'_> {
 
     /// Runs a search for a user, best results first.
     #[instrument(skip_all, fields(top_k = params.top_k))]
-    pub fn search(&self, user: &UserId, params: &SearchParams) -> Result<Ranking> {
+    pub fn search(&self, user: &UserRef, params: &SearchParams) -> Result<Ranking> {
         let (strategy, fusion) = self.validate(params)?;
         match &strategy {
             Strategy::Hybrid => self.hybrid(user, params, fusion),
@@ -111,7 +111,7 @@ impl Retriever<'_> {
         }
     }
 
-    fn hybrid(&self, user: &UserId, params: &SearchParams, fusion: Fusion) -> Result<Ranking> {
+    fn hybrid(&self, user: &UserRef, params: &SearchParams, fusion: Fusion) -> Result<Ranking> {
         let granularities: Vec<Granularity> = if params.granularities.is_empty() {
             Granularity::ALL
                 .into_iter()

@@ -12,7 +12,7 @@ use chrono::Datelike;
 use memory::catalog::UserCatalog;
 use memory::text_index::TextQuery;
 use memory::vector_index::VectorQuery;
-use memory::{Granularity, TimeRange, UnitId, UserId};
+use memory::{Granularity, TimeRange, UnitId, UserRef};
 use tracing::instrument;
 
 use crate::analysis::{QueryAnalysis, TemporalIntent, analyse, without_names};
@@ -145,7 +145,7 @@ fn apply_floor(ranked: &mut Vec<Hit>, k: usize, floor: usize) {
 #[instrument(skip_all, fields(top_k = params.top_k))]
 pub(crate) fn search(
     r: &Retriever<'_>,
-    user: &UserId,
+    user: &UserRef,
     params: &SearchParams,
     o: &MemGasOptions,
 ) -> Result<Ranking> {
@@ -241,7 +241,7 @@ pub(crate) fn search(
 /// BM25 per granularity: unit -> (score, rank, score / best score of its granularity).
 fn lexical_scores(
     r: &Retriever<'_>,
-    user: &UserId,
+    user: &UserRef,
     query: &str,
     present: &[Granularity],
     time: TimeRange,
@@ -270,7 +270,7 @@ fn lexical_scores(
 /// returned granularities.
 fn rank(
     r: &Retriever<'_>,
-    user: &UserId,
+    user: &UserRef,
     o: &MemGasOptions,
     analysis: &QueryAnalysis,
     catalog: &UserCatalog,

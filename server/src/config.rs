@@ -20,6 +20,7 @@ use crate::llm::LlmConfig;
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub server: ServerConfig,
+    pub auth: AuthConfig,
     pub storage: StorageConfig,
     pub embedding: EmbedderConfig,
     pub build: BuildConfig,
@@ -34,7 +35,7 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
-    /// Address to listen on; loopback by default, since there is no authentication yet.
+    /// Address to listen on; loopback by default.
     pub bind: SocketAddr,
     /// Largest request body, in bytes.
     pub max_body_bytes: usize,
@@ -49,6 +50,62 @@ impl Default for ServerConfig {
             max_body_bytes: 8 * 1024 * 1024,
             request_timeout_secs: 60,
         }
+    }
+}
+
+/// Whether callers must present an API key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMode {
+    /// Every request needs a key (`Authorization: Bearer ...`).
+    #[default]
+    Keys,
+    /// No keys: every caller reaches the default tenant's memory and the admin endpoints.
+    /// Allowed only on a loopback address.
+    Off,
+}
+
+/// Authentication: the mode and the operator's admin key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    pub mode: AuthMode,
+    /// The admin key (at least 32 characters), which manages tenants and keys. Never logged.
+    pub admin_key: Option<String>,
+    /// A file whose first line is the admin key, instead of `admin_key`.
+    pub admin_key_file: Option<PathBuf>,
+}
+
+/// The shortest admin key accepted.
+const MIN_ADMIN_KEY_CHARS: usize = 32;
+
+impl AuthConfig {
+    /// The admin key, read from `admin_key` or `admin_key_file`, if one is configured.
+    pub fn resolve_admin_key(&self) -> Result<Option<String>, ConfigError> {
+        let key = match (&self.admin_key, &self.admin_key_file) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Invalid(
+                    "set auth.admin_key or auth.admin_key_file, not both".to_owned(),
+                ));
+            }
+            (Some(key), None) => key.trim().to_owned(),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .map_err(|e| {
+                    ConfigError::Invalid(format!("auth.admin_key_file {}: {e}", path.display()))
+                })?
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_owned(),
+            (None, None) => return Ok(None),
+        };
+        if key.chars().count() < MIN_ADMIN_KEY_CHARS {
+            return Err(ConfigError::Invalid(format!(
+                "the admin key must have at least {MIN_ADMIN_KEY_CHARS} characters"
+            )));
+        }
+        Ok(Some(key))
     }
 }
 
@@ -147,6 +204,14 @@ impl Config {
         if self.server.max_body_bytes < 1024 {
             return bad("server.max_body_bytes must be at least 1024");
         }
+        if self.auth.mode == AuthMode::Off && !self.server.bind.ip().is_loopback() {
+            return Err(ConfigError::Invalid(format!(
+                "auth.mode = \"off\" is allowed only on a loopback address, not {}; \
+                 use auth.mode = \"keys\" with an admin key",
+                self.server.bind
+            )));
+        }
+        self.auth.resolve_admin_key()?;
         Ok(())
     }
 
@@ -155,6 +220,9 @@ impl Config {
         let mut value = serde_json::to_value(self).unwrap_or_default();
         if self.llm.api_key.is_some() {
             value["llm"]["api_key"] = serde_json::Value::from("***");
+        }
+        if self.auth.admin_key.is_some() {
+            value["auth"]["admin_key"] = serde_json::Value::from("***");
         }
         value
     }
@@ -189,5 +257,27 @@ mod tests {
             assert!(Config::load(None).is_err());
             Ok(())
         });
+    }
+
+    fn check(bind: &str, mode: AuthMode, admin_key: Option<&str>) -> Result<(), String> {
+        let mut config = Config::default();
+        config.server.bind = bind.parse().unwrap();
+        config.auth.mode = mode;
+        config.auth.admin_key = admin_key.map(str::to_owned);
+        config.validate().map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn authentication_is_off_only_on_loopback_and_admin_keys_are_long() {
+        let key = "k".repeat(MIN_ADMIN_KEY_CHARS);
+        assert!(check("127.0.0.1:7700", AuthMode::Off, None).is_ok());
+        assert!(check("[::1]:7700", AuthMode::Off, None).is_ok());
+        let refused = check("0.0.0.0:7700", AuthMode::Off, None).unwrap_err();
+        assert!(refused.contains("loopback"), "{refused}");
+        assert!(check("0.0.0.0:7700", AuthMode::Keys, Some(&key)).is_ok());
+        assert!(check("0.0.0.0:7700", AuthMode::Keys, Some("short")).is_err());
+        let mut config = Config::default();
+        config.auth.admin_key = Some(key.clone());
+        assert!(!config.redacted().to_string().contains(&key));
     }
 }

@@ -18,6 +18,10 @@ pub enum Error {
     Task { reason: String },
     #[error("invalid {field}: {reason}")]
     InvalidInput { field: &'static str, reason: String },
+    #[error("{reason}")]
+    Unauthenticated { reason: String },
+    #[error("{reason}")]
+    Forbidden { reason: String },
 }
 
 impl Error {
@@ -29,6 +33,8 @@ impl Error {
             Self::WorkerStopped => ErrorKind::Unavailable,
             Self::Build { .. } | Self::Task { .. } => ErrorKind::Internal,
             Self::InvalidInput { .. } => ErrorKind::InvalidInput,
+            Self::Unauthenticated { .. } => ErrorKind::Unauthenticated,
+            Self::Forbidden { .. } => ErrorKind::Forbidden,
         }
     }
 
@@ -40,6 +46,8 @@ impl Error {
             Self::WorkerStopped => "unavailable",
             Self::Build { .. } | Self::Task { .. } => "internal",
             Self::InvalidInput { .. } => "invalid_field",
+            Self::Unauthenticated { .. } => "unauthenticated",
+            Self::Forbidden { .. } => "forbidden",
         }
     }
 }

@@ -11,7 +11,9 @@ mod http;
 pub mod import;
 pub mod llm;
 
-pub use config::{Config, ConfigError, ServerConfig, StorageConfig, WorkerConfig};
+pub use config::{
+    AuthConfig, AuthMode, Config, ConfigError, ServerConfig, StorageConfig, WorkerConfig,
+};
 pub use engine::Engine;
 pub use error::{Error, Result};
 

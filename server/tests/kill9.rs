@@ -32,6 +32,8 @@ fn start(data: &Path) -> (Child, String) {
             deps.join("onnxruntime/libonnxruntime.so"),
         )
         .env("MNEMO_LOG", "warn")
+        // On loopback; keys are tested through the router and a real socket elsewhere.
+        .env("MNEMO__AUTH__MODE", "off")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -143,7 +145,7 @@ async fn sigkill_during_ingest_loses_no_acknowledged_session() {
         format!("D{last}:5"),
         "{found:#}"
     );
-    let health = get(&client, format!("{base}/health")).await;
+    let health = get(&client, format!("{base}/v1/admin/stats")).await;
     assert_eq!(health["pending_sessions"], 0);
     assert_eq!(health["vectors"], health["text_documents"]);
     second.kill().unwrap();

@@ -56,10 +56,12 @@ pub fn embedder() -> Option<Arc<dyn Embedder>> {
     model.clone()
 }
 
-/// A configuration for a data directory, with the installed model.
+/// A configuration for a data directory, with the installed model and authentication off (the
+/// server is only reached through the router, or on loopback); access tests turn keys on.
 pub fn config(dir: &Path) -> Config {
     let mut config = Config::default();
     config.storage.data_dir = dir.to_path_buf();
+    config.auth.mode = server::AuthMode::Off;
     if let Some(embedding) = embedder_config() {
         config.embedding = embedding;
     }
@@ -78,15 +80,7 @@ pub async fn call(
     uri: &str,
     body: Option<&Value>,
 ) -> (StatusCode, Value) {
-    let mut request = Request::builder().method(method).uri(uri);
-    let body = match body {
-        Some(v) => {
-            request = request.header("content-type", "application/json");
-            Body::from(v.to_string())
-        }
-        None => Body::empty(),
-    };
-    call_raw(app, request.body(body).expect("a valid request")).await
+    call_as(app, None, method, uri, body).await
 }
 
 /// Sends a prepared request through the router.
@@ -182,4 +176,117 @@ pub fn external_ids(result: &Value) -> Vec<String> {
         .flatten()
         .filter_map(|t| t["external_id"].as_str().map(str::to_owned))
         .collect()
+}
+
+/// A deterministic stand-in for the embedding model, for tests that are not about embeddings
+/// (access, errors, paging): each word adds to one of 64 dimensions picked by its hash.
+#[derive(Debug)]
+pub struct HashedWords;
+
+impl Embedder for HashedWords {
+    fn dim(&self) -> usize {
+        64
+    }
+
+    fn max_tokens(&self) -> usize {
+        256
+    }
+
+    fn token_counts(&self, texts: &[&str]) -> memory::Result<Vec<usize>> {
+        Ok(texts.iter().map(|t| t.split_whitespace().count()).collect())
+    }
+
+    fn embed(&self, texts: &[&str]) -> memory::Result<Vec<Vec<f32>>> {
+        Ok(texts
+            .iter()
+            .map(|text| {
+                let mut v = vec![0.0f32; 64];
+                for word in text.split_whitespace() {
+                    let h = word
+                        .to_lowercase()
+                        .bytes()
+                        .fold(0xcbf29ce484222325u64, |h, b| {
+                            (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+                        });
+                    v[(h % 64) as usize] += 1.0;
+                }
+                memory::embed::normalise(&mut v);
+                v
+            })
+            .collect())
+    }
+}
+
+/// An engine on `dir` with the deterministic [`HashedWords`] embedder and the given config
+/// (its data directory set to `dir`). Blocking.
+pub fn open_hashed(mut config: Config, dir: &Path) -> Engine {
+    config.storage.data_dir = dir.to_path_buf();
+    config.embedding.dim = 64;
+    let model: Arc<dyn Embedder> = Arc::new(HashedWords);
+    Engine::open_with(config, Arc::clone(&model), model).expect("the engine opens")
+}
+
+/// Calls the router with a bearer token (or none), returning the status and the JSON body.
+pub async fn call_as(
+    app: &Router,
+    token: Option<&str>,
+    method: Method,
+    uri: &str,
+    body: Option<&Value>,
+) -> (StatusCode, Value) {
+    let mut request = Request::builder().method(method).uri(uri);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let body = match body {
+        Some(v) => {
+            request = request.header("content-type", "application/json");
+            Body::from(v.to_string())
+        }
+        None => Body::empty(),
+    };
+    call_raw(app, request.body(body).expect("a valid request")).await
+}
+
+/// A text value read straight from the data directory's SQLite database, bypassing mnemo.
+pub fn sqlite_value(dir: &Path, sql: &str) -> String {
+    let conn = rusqlite::Connection::open_with_flags(
+        dir.join("mnemo.sqlite3"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+/// The API served on a real socket on loopback until [`Served::stop`].
+#[derive(Debug)]
+pub struct Served {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    served: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Served {
+    /// Serves `engine` on a free loopback port.
+    pub async fn start(engine: Engine) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = tokio::spawn(server::serve(engine, listener, async {
+            let _ = stopped.await;
+        }));
+        Self { base, stop, served }
+    }
+
+    /// The URL of a path.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Stops serving after in-flight requests, and checks the server ended cleanly.
+    pub async fn stop(self) {
+        self.stop.send(()).unwrap();
+        self.served.await.unwrap().unwrap();
+    }
 }

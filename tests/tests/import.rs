@@ -5,9 +5,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use axum::http::Method;
+use memory::TenantId;
 use serde_json::json;
+use server::engine::{Access, Internal};
 use server::import::import_locomo;
 use tests::{call, config, embedder, external_ids, fixture, open_engine};
+
+fn importer() -> Access {
+    Access::internal(TenantId::default_tenant(), Internal::Import)
+}
 
 #[tokio::test]
 async fn a_locomo_file_imports_one_user_per_conversation() {
@@ -18,7 +24,7 @@ async fn a_locomo_file_imports_one_user_per_conversation() {
     let expected_turns: usize = conversations.iter().map(|c| c.turn_count()).sum();
     let progressed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = progressed.clone();
-    let summary = import_locomo(&engine, conversations, "import", move |n| {
+    let summary = import_locomo(&engine, &importer(), conversations, move |n| {
         counter.fetch_add(n, std::sync::atomic::Ordering::SeqCst);
     })
     .await
@@ -60,7 +66,7 @@ async fn a_locomo_file_imports_one_user_per_conversation() {
     // Importing again changes nothing.
     drop(app);
     let engine_again = open_engine(config(dir.path()), &tests::embedder().unwrap());
-    let again = import_locomo(&engine_again, fixture(), "import", |_| {})
+    let again = import_locomo(&engine_again, &importer(), fixture(), |_| {})
         .await
         .unwrap();
     assert_eq!(again.units, summary.units);

@@ -1,7 +1,7 @@
 //! Summaries, keywords and facts built by a language model during ingest, with a scripted
 //! OpenAI-compatible server standing in for the model (the only fake): a good reply is used and
 //! credited to the model; malformed replies, server errors and timeouts fall back to the
-//! extractive path, which the units and statements say and `/health` counts. Nothing is lost.
+//! extractive path, which the units and statements say and `/v1/admin/stats` counts. Nothing is lost.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use axum::Router;
 use axum::http::{Method, StatusCode};
 use memory::store::{Actor, SqliteStore};
 use memory::validate::Limits;
-use memory::{NewSession, NewTurn, Role, SessionId, Timestamp, UserId};
+use memory::{NewSession, NewTurn, Role, SessionId, Timestamp, UserId, UserRef};
 use serde_json::{Value, json};
 use server::llm::LlmConfig;
 use tests::scripted_llm::{self, Script, Step};
@@ -71,7 +71,7 @@ async fn unit_of(app: &Router, granularity: &str) -> Value {
 }
 
 async fn health_llm(app: &Router) -> Value {
-    let (status, body) = call(app, Method::GET, "/health", None).await;
+    let (status, body) = call(app, Method::GET, "/v1/admin/stats", None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["llm"].clone()
 }
@@ -279,7 +279,7 @@ async fn a_batch_of_sessions_is_sent_to_a_scripted_llm_concurrently() {
     // them in one batch.
     {
         let store = SqliteStore::open(dir.path()).unwrap();
-        let user = UserId::new("ana").unwrap();
+        let user = UserRef::of_default(UserId::new("ana").unwrap());
         for (id, at) in [
             ("s1", "2024-05-01T10:00:00Z"),
             ("s2", "2024-05-02T10:00:00Z"),

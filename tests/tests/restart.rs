@@ -7,7 +7,7 @@
 use axum::http::{Method, StatusCode};
 use memory::store::{Actor, SqliteStore};
 use memory::validate::Limits;
-use memory::{NewSession, NewTurn, Role, SessionId, Timestamp, UserId};
+use memory::{NewSession, NewTurn, Role, SessionId, Timestamp, UserId, UserRef};
 use serde_json::json;
 use tests::{call, config, embedder, external_ids, fixture, ingest_conversation, open_engine};
 
@@ -68,7 +68,7 @@ async fn a_session_acknowledged_before_a_crash_is_built_at_the_next_start() {
                 ),
             ],
         };
-        let user = UserId::new("conv-a").unwrap();
+        let user = UserRef::of_default(UserId::new("conv-a").unwrap());
         store
             .ingest_session(
                 &user,

@@ -4,19 +4,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::{Value, json};
-use tests::{config, embedder, fixture, open_engine, session_body};
+use tests::{Served, config, embedder, fixture, open_engine, session_body};
 
 #[tokio::test]
 async fn the_api_answers_on_a_real_socket() {
     let Some(model) = embedder() else { return };
     let dir = tempfile::tempdir().unwrap();
     let engine = open_engine(config(dir.path()), &model);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(server::serve(engine, listener, async {
-        let _ = stopped.await;
-    }));
+    let served = Served::start(engine).await;
+    let base = &served.base;
     let client = reqwest::Client::new();
     let conversation = &fixture()[1];
     let response = client
@@ -49,6 +45,5 @@ async fn the_api_answers_on_a_real_socket() {
         .await
         .unwrap();
     assert_eq!(health["status"], "ok");
-    stop.send(()).unwrap();
-    server.await.unwrap().unwrap();
+    served.stop().await;
 }

@@ -112,7 +112,7 @@ mod tests {
         let input = BuildInput {
             session_key: SessionKey(1),
             status: crate::SessionStatus::Pending,
-            user_id: UserId::new("u").unwrap(),
+            user_id: crate::UserRef::of_default(UserId::new("u").unwrap()),
             session_id: SessionId::new("s").unwrap(),
             started_at: Timestamp(5),
             turns,

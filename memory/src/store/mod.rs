@@ -12,7 +12,8 @@ pub use sqlite::SqliteStore;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Granularity, SessionId, SessionStatus, Timestamp, TurnId, TurnRecord, UnitDraft, UnitId, UserId,
+    Granularity, SessionId, SessionStatus, Timestamp, TurnId, TurnRecord, UnitDraft, UnitId,
+    UserRef,
 };
 
 /// The store's own key for a session: stable for the session's life, never reused.
@@ -47,7 +48,7 @@ pub struct IngestReceipt {
 pub struct BuildInput {
     pub session_key: SessionKey,
     pub status: SessionStatus,
-    pub user_id: UserId,
+    pub user_id: UserRef,
     pub session_id: SessionId,
     pub started_at: Timestamp,
     pub turns: Vec<TurnRecord>,
@@ -77,7 +78,7 @@ pub struct SessionBuild<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndexedUnit {
     pub unit_id: UnitId,
-    pub user_id: UserId,
+    pub user_id: UserRef,
     pub session_key: SessionKey,
     pub granularity: Granularity,
     pub event_time: Timestamp,

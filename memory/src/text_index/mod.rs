@@ -5,7 +5,7 @@ mod tantivy;
 pub use self::tantivy::TantivyIndex;
 
 use crate::store::{IndexedUnit, SessionKey};
-use crate::{Granularity, Result, ScoredUnit, TimeRange, UserId};
+use crate::{Granularity, Result, ScoredUnit, TimeRange, UserRef};
 
 /// What to search for.
 #[derive(Debug, Clone, Copy)]
@@ -40,7 +40,7 @@ pub trait TextIndex: Send + Sync {
     /// The best units by BM25, per granularity in the order asked, best first.
     fn search(
         &self,
-        user: &UserId,
+        user: &UserRef,
         query: &TextQuery<'_>,
     ) -> Result<Vec<(Granularity, Vec<ScoredUnit>)>>;
 

@@ -4,18 +4,23 @@ use std::ops::Bound;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use tantivy::collector::TopDocs;
+use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::error::LockError;
-use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::query::{
+    Bm25StatisticsProvider, BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery,
+};
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, STRING, Schema, TextFieldIndexing, TextOptions,
 };
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
+use tantivy::{
+    DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TERMINATED, TantivyDocument,
+    TantivyError, Term,
+};
 use tracing::warn;
 
 use super::{TextIndex, TextQuery};
 use crate::store::{IndexedUnit, SessionKey};
-use crate::{Granularity, MemoryError, Result, ScoredUnit, UnitId, UserId};
+use crate::{Granularity, MemoryError, Result, ScoredUnit, UnitId, UserRef};
 
 /// Memory the writer may buffer before it flushes a segment.
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
@@ -43,7 +48,9 @@ fn schema() -> (Schema, Fields) {
             NumericOptions::default().set_indexed().set_fast(),
         ),
         session: builder.add_u64_field("session", NumericOptions::default().set_indexed()),
-        user: builder.add_text_field("user", STRING),
+        // `tenant/user` (see `UserRef::key`). Named `owner` since tenants came: an index from
+        // before has another schema and is rebuilt from the store at start.
+        user: builder.add_text_field("owner", STRING),
         granularity: builder.add_text_field("granularity", STRING),
         time: builder.add_i64_field("time", NumericOptions::default().set_indexed().set_fast()),
         text: builder.add_text_field("text", text_options),
@@ -134,6 +141,76 @@ impl TantivyIndex {
     }
 }
 
+/// BM25 statistics over one user's documents only: how many there are, their total length and
+/// how many contain each query term. Scoring with them makes a user's scores independent of
+/// every other user's memory, so that no caller can learn from its own scores whether a word
+/// occurs in someone else's (index-wide statistics leak exactly that).
+struct UserStatistics {
+    docs: u64,
+    tokens: u64,
+    doc_freqs: Vec<(Term, u64)>,
+}
+
+impl UserStatistics {
+    fn compute(searcher: &Searcher, f: Fields, owner: &Term, terms: &[Term]) -> Result<Self> {
+        let (mut docs, mut tokens) = (0u64, 0u64);
+        for segment in searcher.segment_readers() {
+            let postings = segment
+                .inverted_index(f.user)?
+                .read_postings(owner, IndexRecordOption::Basic)
+                .map_err(|source| MemoryError::Io {
+                    path: "full-text index postings".to_owned(),
+                    source,
+                })?;
+            let Some(mut postings) = postings else {
+                continue;
+            };
+            let norms = segment.get_fieldnorms_reader(f.text)?;
+            let alive = segment.alive_bitset();
+            let mut doc = postings.doc();
+            while doc != TERMINATED {
+                if alive.is_none_or(|a| a.is_alive(doc)) {
+                    docs += 1;
+                    tokens += u64::from(norms.fieldnorm(doc));
+                }
+                doc = postings.advance();
+            }
+        }
+        let mut doc_freqs = Vec::with_capacity(terms.len());
+        for term in terms {
+            let both = BooleanQuery::intersection(vec![
+                Box::new(TermQuery::new(term.clone(), IndexRecordOption::Basic)),
+                Box::new(TermQuery::new(owner.clone(), IndexRecordOption::Basic)),
+            ]);
+            doc_freqs.push((term.clone(), searcher.search(&both, &Count)? as u64));
+        }
+        Ok(Self {
+            docs,
+            tokens,
+            doc_freqs,
+        })
+    }
+}
+
+impl Bm25StatisticsProvider for UserStatistics {
+    fn total_num_tokens(&self, _field: Field) -> tantivy::Result<u64> {
+        Ok(self.tokens)
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        Ok(self.docs)
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        // Filter terms (owner, granularity) are scored as constants; their frequency is unused.
+        Ok(self
+            .doc_freqs
+            .iter()
+            .find(|(t, _)| t == term)
+            .map_or(0, |(_, n)| *n))
+    }
+}
+
 /// A filter clause that selects documents without adding to their score.
 fn filter(query: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
     (Occur::Must, Box::new(ConstScoreQuery::new(query, 0.0)))
@@ -147,7 +224,7 @@ impl TextIndex for TantivyIndex {
             let mut doc = TantivyDocument::default();
             doc.add_u64(f.unit_id, unit.unit_id.0 as u64);
             doc.add_u64(f.session, unit.session_key.0 as u64);
-            doc.add_text(f.user, unit.user_id.as_str());
+            doc.add_text(f.user, unit.user_id.key());
             doc.add_text(f.granularity, unit.granularity.as_str());
             doc.add_i64(f.time, unit.event_time.0);
             doc.add_text(f.text, &unit.text);
@@ -183,7 +260,7 @@ impl TextIndex for TantivyIndex {
 
     fn search(
         &self,
-        user: &UserId,
+        user: &UserRef,
         query: &TextQuery<'_>,
     ) -> Result<Vec<(Granularity, Vec<ScoredUnit>)>> {
         let f = self.fields;
@@ -196,6 +273,9 @@ impl TextIndex for TantivyIndex {
                 .map(|&g| (g, Vec::new()))
                 .collect());
         }
+        let user_term = Term::from_field_text(f.user, &user.key());
+        let searcher = self.reader.searcher();
+        let statistics = UserStatistics::compute(&searcher, f, &user_term, &terms)?;
         let text: Box<dyn Query> = Box::new(BooleanQuery::new(
             terms
                 .into_iter()
@@ -206,8 +286,6 @@ impl TextIndex for TantivyIndex {
                 })
                 .collect(),
         ));
-        let user_term = Term::from_field_text(f.user, user.as_str());
-        let searcher = self.reader.searcher();
         for &g in query.granularities {
             let mut clauses = vec![
                 (Occur::Must, text.box_clone()),
@@ -231,9 +309,10 @@ impl TextIndex for TantivyIndex {
                     bound(query.time.to, false),
                 ))));
             }
-            let top = searcher.search(
+            let top = searcher.search_with_statistics_provider(
                 &BooleanQuery::new(clauses),
                 &TopDocs::with_limit(query.k).order_by_score(),
+                &statistics,
             )?;
             let mut hits = Vec::with_capacity(top.len());
             for (score, address) in top {

@@ -8,7 +8,7 @@ use std::sync::RwLock;
 use super::{VectorEntry, VectorIndex, VectorQuery, top_k};
 use crate::embed::dot;
 use crate::store::SessionKey;
-use crate::{Granularity, MemoryError, Result, ScoredUnit, UserId};
+use crate::{Granularity, MemoryError, Result, ScoredUnit, UserRef};
 
 /// The vectors of one user and granularity, stored contiguously for a cache-friendly scan.
 #[derive(Debug, Default)]
@@ -49,7 +49,7 @@ type UserPartitions = HashMap<Granularity, Partition>;
 #[derive(Debug)]
 pub struct ExactIndex {
     dim: usize,
-    users: RwLock<HashMap<UserId, UserPartitions>>,
+    users: RwLock<HashMap<UserRef, UserPartitions>>,
 }
 
 impl ExactIndex {
@@ -73,7 +73,7 @@ impl VectorIndex for ExactIndex {
         self.dim
     }
 
-    fn upsert(&self, user: &UserId, entries: Vec<VectorEntry>) -> Result<()> {
+    fn upsert(&self, user: &UserRef, entries: Vec<VectorEntry>) -> Result<()> {
         if let Some(bad) = entries.iter().find(|e| e.vector.len() != self.dim) {
             return Err(MemoryError::DimensionMismatch {
                 expected: self.dim,
@@ -100,7 +100,7 @@ impl VectorIndex for ExactIndex {
         Ok(())
     }
 
-    fn remove_session(&self, user: &UserId, session: SessionKey) -> Result<usize> {
+    fn remove_session(&self, user: &UserRef, session: SessionKey) -> Result<usize> {
         let mut users = self.users.write().map_err(|_| Self::poisoned())?;
         let Some(partitions) = users.get_mut(user) else {
             return Ok(0);
@@ -119,7 +119,7 @@ impl VectorIndex for ExactIndex {
 
     fn search(
         &self,
-        user: &UserId,
+        user: &UserRef,
         query: &VectorQuery<'_>,
     ) -> Result<Vec<(Granularity, Vec<ScoredUnit>)>> {
         if query.vector.len() != self.dim {
@@ -152,7 +152,7 @@ impl VectorIndex for ExactIndex {
         Ok(out)
     }
 
-    fn count(&self, user: &UserId, granularity: Granularity) -> usize {
+    fn count(&self, user: &UserRef, granularity: Granularity) -> usize {
         self.users
             .read()
             .ok()
@@ -199,8 +199,8 @@ mod tests {
     #[test]
     fn search_ranks_filters_and_removes() {
         let index = ExactIndex::new(2);
-        let ann = UserId::new("ann").unwrap();
-        let bob = UserId::new("bob").unwrap();
+        let ann = UserRef::of_default(crate::UserId::new("ann").unwrap());
+        let bob = UserRef::of_default(crate::UserId::new("bob").unwrap());
         index
             .upsert(
                 &ann,

@@ -5,7 +5,7 @@ mod exact;
 pub use exact::ExactIndex;
 
 use crate::store::SessionKey;
-use crate::{Granularity, Result, ScoredUnit, TimeRange, Timestamp, UnitId, UserId};
+use crate::{Granularity, Result, ScoredUnit, TimeRange, Timestamp, UnitId, UserRef};
 
 /// One unit's vector with what searches filter on.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,20 +37,20 @@ pub trait VectorIndex: Send + Sync {
     fn dim(&self) -> usize;
 
     /// Adds vectors of a user's units, replacing any with the same unit id.
-    fn upsert(&self, user: &UserId, entries: Vec<VectorEntry>) -> Result<()>;
+    fn upsert(&self, user: &UserRef, entries: Vec<VectorEntry>) -> Result<()>;
 
     /// Removes every vector of a session; returns how many were removed.
-    fn remove_session(&self, user: &UserId, session: SessionKey) -> Result<usize>;
+    fn remove_session(&self, user: &UserRef, session: SessionKey) -> Result<usize>;
 
     /// The best units by dot product, per granularity in the order asked, best first.
     fn search(
         &self,
-        user: &UserId,
+        user: &UserRef,
         query: &VectorQuery<'_>,
     ) -> Result<Vec<(Granularity, Vec<ScoredUnit>)>>;
 
     /// Vectors of a user per granularity.
-    fn count(&self, user: &UserId, granularity: Granularity) -> usize;
+    fn count(&self, user: &UserRef, granularity: Granularity) -> usize;
 
     /// Vectors held in all.
     fn len(&self) -> usize;

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use memory::store::{NewUnit, SessionKey};
 use memory::vector_index::{VectorQuery, top_k};
-use memory::{Granularity, ScoredUnit, TimeRange, UnitId, UserId};
+use memory::{Granularity, ScoredUnit, TimeRange, UnitId, UserRef};
 use retrieval::association::select_links;
 use tracing::instrument;
 
@@ -16,7 +16,7 @@ use crate::Result;
 #[instrument(skip_all, fields(units = units.len()))]
 pub(crate) fn links(
     parts: &Parts<'_>,
-    user: &UserId,
+    user: &UserRef,
     session: SessionKey,
     units: &[NewUnit],
 ) -> Result<Vec<(usize, UnitId, f32)>> {

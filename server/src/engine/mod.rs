@@ -1,7 +1,10 @@
 //! The engine: mnemo's whole behaviour behind one handle, with no HTTP in sight. The REST API,
 //! the CLI, the evaluation harness and the tests all drive this same type.
 
+pub mod access;
+mod admin;
 mod association;
+mod keys;
 mod llm_units;
 mod metrics;
 mod persona;
@@ -10,6 +13,8 @@ mod recovery;
 mod search;
 mod worker;
 
+pub use access::{Access, Internal, UserPass};
+pub use admin::{CreatedKey, NewKey};
 pub use metrics::{Metrics, MetricsSnapshot};
 pub use persona::Persona;
 pub use pipeline::BuildOutcome;
@@ -26,6 +31,7 @@ use memory::embed::{Embedder, FastEmbedder};
 use memory::graph_index::GraphIndex;
 use memory::llm::{LanguageModel, LlmUsage};
 use memory::store::{Actor, DeleteCounts, IngestReceipt, SqliteStore};
+use memory::tenancy::Scope;
 use memory::text_index::{TantivyIndex, TextIndex};
 use memory::vector_index::{ExactIndex, VectorIndex, VectorQuery};
 use memory::{
@@ -90,6 +96,7 @@ impl Shared {
 
 struct Inner {
     config: Config,
+    keys: keys::KeyRing,
     shared: Arc<Shared>,
     query_embedder: Arc<dyn Embedder>,
     worker: Worker,
@@ -233,6 +240,14 @@ impl Engine {
             llm_concurrency: config.llm.max_concurrency.max(1),
             llm_cache: ReplyCache::new(LLM_CACHE_SESSIONS),
         });
+        let admin_key = config
+            .auth
+            .resolve_admin_key()
+            .map_err(|e| Error::InvalidInput {
+                field: "auth",
+                reason: e.to_string(),
+            })?;
+        let keys = keys::KeyRing::new(admin_key.as_deref(), shared.store.list_keys(None)?);
         let pending = shared.store.pending_sessions()?;
         if !pending.is_empty() {
             info!(sessions = pending.len(), "resuming sessions left pending");
@@ -246,6 +261,7 @@ impl Engine {
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
+                keys,
                 shared,
                 query_embedder: query,
                 worker,
@@ -277,16 +293,21 @@ impl Engine {
     /// Sessions submitted one after another are built in that order.
     pub async fn submit(
         &self,
+        access: &Access,
         user: UserId,
         session: NewSession,
-        actor: &'static str,
     ) -> Result<PendingIngest> {
+        let pass = access.user(user, Scope::Write)?;
         let shared = self.shared();
         let limits = self.inner.config.limits.clone();
         let receipt = blocking(move || {
-            Ok(shared
-                .store
-                .ingest_session(&user, &session, &limits, now(), Actor(actor))?)
+            Ok(shared.store.ingest_session(
+                pass.user(),
+                &session,
+                &limits,
+                now(),
+                Actor(pass.actor()),
+            )?)
         })
         .await?;
         self.queue_build(receipt)
@@ -295,12 +316,12 @@ impl Engine {
     /// Stores a session durably and has its units built; with `wait`, returns once they are.
     pub async fn ingest(
         &self,
+        access: &Access,
         user: UserId,
         session: NewSession,
         wait: bool,
-        actor: &'static str,
     ) -> Result<IngestReport> {
-        let pending = self.submit(user, session, actor).await?;
+        let pending = self.submit(access, user, session).await?;
         if wait {
             pending.wait().await
         } else {
@@ -311,22 +332,23 @@ impl Engine {
     /// Appends turns to a stored session and has its units rebuilt.
     pub async fn append(
         &self,
+        access: &Access,
         user: UserId,
         session_id: SessionId,
         turns: Vec<NewTurn>,
         wait: bool,
-        actor: &'static str,
     ) -> Result<IngestReport> {
+        let pass = access.user(user, Scope::Write)?;
         let shared = self.shared();
         let limits = self.inner.config.limits.clone();
         let receipt = blocking(move || {
             Ok(shared.store.append_turns(
-                &user,
+                pass.user(),
                 &session_id,
                 &turns,
                 &limits,
                 now(),
-                Actor(actor),
+                Actor(pass.actor()),
             )?)
         })
         .await?;
@@ -363,77 +385,100 @@ impl Engine {
     }
 
     /// One session with its turns.
-    pub async fn session(&self, user: UserId, session_id: SessionId) -> Result<SessionRecord> {
+    pub async fn session(
+        &self,
+        access: &Access,
+        user: UserId,
+        session_id: SessionId,
+    ) -> Result<SessionRecord> {
+        let pass = access.user(user, Scope::Read)?;
         let shared = self.shared();
-        blocking(move || Ok(shared.store.get_session(&user, &session_id)?)).await
+        blocking(move || Ok(shared.store.get_session(pass.user(), &session_id)?)).await
     }
 
     /// A user's sessions in time order.
     pub async fn sessions(
         &self,
+        access: &Access,
         user: UserId,
         limit: u32,
         offset: u32,
     ) -> Result<Vec<SessionSummary>> {
+        let pass = access.user(user, Scope::Read)?;
         let shared = self.shared();
-        blocking(move || Ok(shared.store.list_sessions(&user, limit, offset)?)).await
+        blocking(move || Ok(shared.store.list_sessions(pass.user(), limit, offset)?)).await
     }
 
     /// Deletes a session with its turns, units, vectors and full-text entries.
     pub async fn delete_session(
         &self,
+        access: &Access,
         user: UserId,
         session_id: SessionId,
-        actor: &'static str,
     ) -> Result<DeleteCounts> {
+        let pass = access.user(user, Scope::Write)?;
         let (done, deleted) = oneshot::channel();
         self.inner.worker.submit(Job::Delete {
-            user,
+            pass,
             session_id,
-            actor,
             done,
         })?;
         deleted.await.map_err(|_| Error::WorkerStopped)?
     }
 
     /// One unit with its provenance.
-    pub async fn unit(&self, user: UserId, unit: UnitId) -> Result<Unit> {
+    pub async fn unit(&self, access: &Access, user: UserId, unit: UnitId) -> Result<Unit> {
+        let pass = access.user(user, Scope::Read)?;
         let shared = self.shared();
-        blocking(move || Ok(shared.store.get_unit(&user, unit)?)).await
+        blocking(move || Ok(shared.store.get_unit(pass.user(), unit)?)).await
     }
 
     /// One unit with the units it is associated with (strongest first) and the edge weights.
     pub async fn unit_with_links(
         &self,
+        access: &Access,
         user: UserId,
         unit: UnitId,
     ) -> Result<(Unit, Vec<(UnitId, f32)>)> {
+        let pass = access.user(user, Scope::Read)?;
         let shared = self.shared();
         blocking(move || {
-            let found = shared.store.get_unit(&user, unit)?;
+            let found = shared.store.get_unit(pass.user(), unit)?;
             Ok((found, shared.store.unit_links(unit)?))
         })
         .await
     }
 
     /// A user's units matching the filter.
-    pub async fn units(&self, user: UserId, filter: UnitFilter) -> Result<Vec<Unit>> {
+    pub async fn units(
+        &self,
+        access: &Access,
+        user: UserId,
+        filter: UnitFilter,
+    ) -> Result<Vec<Unit>> {
+        let pass = access.user(user, Scope::Read)?;
         let shared = self.shared();
-        blocking(move || Ok(shared.store.list_units(&user, &filter)?)).await
+        blocking(move || Ok(shared.store.list_units(pass.user(), &filter)?)).await
     }
 
-    /// Every user with stored memory.
-    pub async fn users(&self) -> Result<Vec<UserId>> {
+    /// The users with stored memory that the caller may reach, in its tenant.
+    pub async fn users(&self, access: &Access) -> Result<Vec<UserId>> {
+        let tenant = access.tenant(Scope::Read)?;
         let shared = self.shared();
-        blocking(move || Ok(shared.store.list_users()?)).await
+        let users = blocking(move || Ok(shared.store.list_users(&tenant)?)).await?;
+        Ok(users
+            .into_iter()
+            .map(|u| u.user)
+            .filter(|u| access.may_reach(u))
+            .collect())
     }
 
-    /// Sizes of the stores, for `/health`.
+    /// Sizes of the stores, for operators (see [`Engine::stats`]) and tests.
     pub async fn health(&self) -> Result<Health> {
         let shared = self.shared();
         blocking(move || {
             Ok(Health {
-                users: shared.store.list_users()?.len(),
+                users: shared.store.user_count()? as usize,
                 vectors: shared.vectors.len(),
                 text_documents: shared.text.doc_count()?,
                 pending_sessions: shared.store.pending_sessions()?.len(),

@@ -7,9 +7,11 @@ use std::collections::HashMap;
 
 use memory::persona::{Statement, StatementEdit, StatementVersion};
 use memory::store::{Actor, SessionKey, SqliteStore, StatementTurn};
+use memory::tenancy::Scope;
 use memory::{TurnId, UserId};
 use tokio::sync::oneshot;
 
+use super::access::Access;
 use super::pipeline::Parts;
 use super::worker::{Job, build_settled};
 use super::{Engine, blocking, now};
@@ -30,15 +32,17 @@ impl Engine {
     /// A user's persona statements, optionally of one speaker, and their summary.
     pub async fn persona(
         &self,
+        access: &Access,
         user: UserId,
         speaker: Option<String>,
         history: bool,
     ) -> Result<Persona> {
+        let pass = access.user(user, Scope::Read)?;
         let shared = self.shared();
         blocking(move || {
             let statements = shared
                 .store
-                .statements(&user, speaker.as_deref(), history)?;
+                .statements(pass.user(), speaker.as_deref(), history)?;
             let active: Vec<Statement> = statements
                 .iter()
                 .filter(|s| s.is_active())
@@ -66,13 +70,15 @@ impl Engine {
     /// One statement, whatever its status, with every version of it, oldest first.
     pub async fn statement_history(
         &self,
+        access: &Access,
         user: UserId,
         id: i64,
     ) -> Result<(Statement, Vec<StatementVersion>)> {
+        let pass = access.user(user, Scope::Read)?;
         let shared = self.shared();
         blocking(move || {
-            let statement = shared.store.statement(&user, id)?;
-            let versions = shared.store.statement_history(&user, id)?;
+            let statement = shared.store.statement(pass.user(), id)?;
+            let versions = shared.store.statement_history(pass.user(), id)?;
             Ok((statement, versions))
         })
         .await
@@ -81,13 +87,14 @@ impl Engine {
     /// A person corrects a statement; its fact unit is rebuilt before this returns.
     pub async fn edit_statement(
         &self,
+        access: &Access,
         user: UserId,
         id: i64,
         edit: StatementEdit,
-        actor: &'static str,
     ) -> Result<Statement> {
+        let pass = access.user(user, Scope::Write)?;
         self.change_statement(move |store| {
-            store.edit_statement(&user, id, &edit, now(), Actor(actor))
+            store.edit_statement(pass.user(), id, &edit, now(), Actor(pass.actor()))
         })
         .await
     }
@@ -96,12 +103,15 @@ impl Engine {
     /// superseded holds again, before this returns.
     pub async fn delete_statement(
         &self,
+        access: &Access,
         user: UserId,
         id: i64,
-        actor: &'static str,
     ) -> Result<Statement> {
-        self.change_statement(move |store| store.delete_statement(&user, id, now(), Actor(actor)))
-            .await
+        let pass = access.user(user, Scope::Write)?;
+        self.change_statement(move |store| {
+            store.delete_statement(pass.user(), id, now(), Actor(pass.actor()))
+        })
+        .await
     }
 
     /// Applies a person's change to a statement on the worker, then rebuilds the sessions

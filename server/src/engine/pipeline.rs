@@ -18,7 +18,7 @@ use memory::store::{
 };
 use memory::text_index::TextIndex;
 use memory::vector_index::{VectorEntry, VectorIndex};
-use memory::{Granularity, Producer, Role, SessionStatus, Timestamp, TurnId, UnitDraft, UserId};
+use memory::{Granularity, Producer, Role, SessionStatus, Timestamp, TurnId, UnitDraft, UserRef};
 use persona::TurnInput;
 use retrieval::association::AssociationConfig;
 use tracing::{instrument, warn};
@@ -208,7 +208,7 @@ fn store_and_index(
 
 /// Removes a session's units from every in-memory index and buffers their removal from the
 /// full-text index.
-pub(crate) fn forget_session(parts: &Parts<'_>, user: &UserId, key: SessionKey) -> Result<()> {
+pub(crate) fn forget_session(parts: &Parts<'_>, user: &UserRef, key: SessionKey) -> Result<()> {
     parts.vectors.remove_session(user, key)?;
     let gone = parts.catalog.remove_session(user, key)?;
     parts.graph.remove_units(user, &gone)?;
@@ -266,7 +266,7 @@ pub(crate) fn build_sessions(
             refresh: Vec::new(),
         };
     }
-    let mut batch: HashMap<UserId, BatchFrequencies> = HashMap::new();
+    let mut batch: HashMap<UserRef, BatchFrequencies> = HashMap::new();
     let mut ready: Vec<Prepared> = Vec::with_capacity(prepared.len());
     let mut refresh: Vec<SessionKey> = Vec::new();
     let drafted: Vec<Option<Result<LlmSession, LlmBuildError>>> = match parts.llm {

@@ -8,7 +8,7 @@ use memory::graph_index::GraphIndex;
 use memory::store::{IndexOp, IndexedUnit, SqliteStore};
 use memory::text_index::TextIndex;
 use memory::vector_index::{VectorEntry, VectorIndex};
-use memory::{UnitId, UserId};
+use memory::{UnitId, UserRef};
 use tracing::{info, instrument, warn};
 
 use crate::Result;
@@ -17,7 +17,7 @@ use crate::Result;
 const LOAD_BATCH: usize = 2_000;
 
 fn upsert_vectors(vectors: &dyn VectorIndex, units: &[IndexedUnit]) -> Result<()> {
-    let mut by_user: HashMap<&UserId, Vec<VectorEntry>> = HashMap::new();
+    let mut by_user: HashMap<&UserRef, Vec<VectorEntry>> = HashMap::new();
     for u in units {
         by_user.entry(&u.user_id).or_default().push(VectorEntry {
             unit_id: u.unit_id,
@@ -66,7 +66,7 @@ pub(crate) fn load_indexes(
                 reason: other.to_string(),
             },
         })?;
-        let mut by_user: HashMap<&UserId, Vec<IndexedUnit>> = HashMap::new();
+        let mut by_user: HashMap<&UserRef, Vec<IndexedUnit>> = HashMap::new();
         for u in &units {
             by_user.entry(&u.user_id).or_default().push(u.clone());
         }
@@ -81,7 +81,7 @@ pub(crate) fn load_indexes(
     })?;
     let mut edges = 0usize;
     store.for_each_edge(LOAD_BATCH, |batch| {
-        let mut by_user: HashMap<UserId, Vec<memory::store::Edge>> = HashMap::new();
+        let mut by_user: HashMap<UserRef, Vec<memory::store::Edge>> = HashMap::new();
         for (user, e) in batch {
             by_user.entry(user).or_default().push(e);
         }

@@ -1,6 +1,8 @@
 //! Searching a user's memory through the engine: the retriever over the shared indexes, and
 //! each result's unit with, on request, the relevance of each turn it covers.
 
+use memory::UserRef;
+
 use super::*;
 
 /// One search result: the unit with the score of each signal.
@@ -22,7 +24,7 @@ pub struct SearchOutcome {
 /// Fills each result's `turn_relevance`: the query's similarity to each covered turn's own unit.
 fn rate_turns(
     shared: &Shared,
-    user: &UserId,
+    user: &UserRef,
     query: &[f32],
     results: &mut [SearchResult],
 ) -> Result<()> {
@@ -63,7 +65,13 @@ fn rate_turns(
 
 impl Engine {
     /// Searches a user's memory.
-    pub async fn search(&self, user: UserId, params: SearchParams) -> Result<SearchOutcome> {
+    pub async fn search(
+        &self,
+        access: &Access,
+        user: UserId,
+        params: SearchParams,
+    ) -> Result<SearchOutcome> {
+        let pass = access.user(user, Scope::Read)?;
         let shared = self.shared();
         let embedder = Arc::clone(&self.inner.query_embedder);
         let config = self.inner.config.retrieval.clone();
@@ -77,18 +85,19 @@ impl Engine {
                 config: &config,
             };
             retriever.validate(&params)?;
-            if !shared.store.user_exists(&user)? {
+            let user = pass.user();
+            if !shared.store.user_exists(user)? {
                 return Err(MemoryError::UserNotFound {
                     user_id: user.to_string(),
                 }
                 .into());
             }
-            let ranking = retriever.search(&user, &params)?;
+            let ranking = retriever.search(user, &params)?;
             shared.metrics.searched();
             let ids: Vec<UnitId> = ranking.hits.iter().map(|h| h.unit_id).collect();
             let mut units: BTreeMap<UnitId, Unit> = shared
                 .store
-                .units_by_ids(&user, &ids)?
+                .units_by_ids(user, &ids)?
                 .into_iter()
                 .map(|u| (u.unit_id, u))
                 .collect();
@@ -104,7 +113,7 @@ impl Engine {
                 })
                 .collect();
             if let (true, Some(vector)) = (params.explain, ranking.query_vector) {
-                rate_turns(&shared, &user, &vector, &mut results)?;
+                rate_turns(&shared, user, &vector, &mut results)?;
             }
             Ok(SearchOutcome {
                 results,

@@ -6,12 +6,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
+use memory::SessionId;
 use memory::embed::Embedder;
 use memory::store::{Actor, DeleteCounts, SessionKey};
-use memory::{SessionId, UserId};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{error, info, warn};
 
+use super::access::UserPass;
 use super::pipeline::{BuildOutcome, Parts, build_sessions, commit_text_index, forget_session};
 use super::{Shared, now};
 use crate::{Error, Result};
@@ -31,9 +32,8 @@ pub(crate) enum Job {
     },
     /// Delete a session everywhere.
     Delete {
-        user: UserId,
+        pass: UserPass,
         session_id: SessionId,
-        actor: &'static str,
         done: oneshot::Sender<Result<DeleteCounts>>,
     },
     /// Answer once every job sent before has finished.
@@ -132,12 +132,11 @@ fn run(
             }
             Job::Exec(task) => task(&parts),
             Job::Delete {
-                user,
+                pass,
                 session_id,
-                actor,
                 done,
             } => {
-                let _ = done.send(delete(&parts, &user, &session_id, actor));
+                let _ = done.send(delete(&parts, &pass, &session_id));
             }
             Job::Build { session, done } => {
                 let mut batch: Vec<(SessionKey, Waiter)> = vec![(session, done)];
@@ -229,17 +228,12 @@ pub(crate) fn build_settled(
     results
 }
 
-fn delete(
-    parts: &Parts<'_>,
-    user: &UserId,
-    session_id: &SessionId,
-    actor: &'static str,
-) -> Result<DeleteCounts> {
+fn delete(parts: &Parts<'_>, pass: &UserPass, session_id: &SessionId) -> Result<DeleteCounts> {
     let (key, counts, refresh) =
         parts
             .store
-            .delete_session(user, session_id, now(), Actor(actor))?;
-    forget_session(parts, user, key)?;
+            .delete_session(pass.user(), session_id, now(), Actor(pass.actor()))?;
+    forget_session(parts, pass.user(), key)?;
     if !refresh.is_empty() {
         // Statements the session anchored now live in another session's fact units.
         build_settled(parts, refresh);

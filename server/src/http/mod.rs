@@ -1,5 +1,7 @@
 //! The REST API: routes, middleware and wire types. The only module that knows HTTP.
 
+mod admin;
+mod auth;
 mod dto;
 mod error;
 mod extract;
@@ -15,7 +17,7 @@ use std::time::Duration;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderValue, StatusCode};
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post};
 use axum::{BoxError, Json, Router};
 use tower::ServiceBuilder;
 use tower_http::request_id::{
@@ -25,9 +27,6 @@ use tower_http::trace::TraceLayer;
 
 use self::error::ApiError;
 use crate::Engine;
-
-/// The audit log's actor for changes made through the API (there is no authentication yet).
-const ACTOR: &str = "api";
 
 /// A JSON reply with its status.
 type Reply<T> = (StatusCode, Json<T>);
@@ -85,6 +84,17 @@ pub(crate) fn router(engine: Engine) -> Router {
     Router::new()
         .route("/health", get(system::health))
         .route("/v1/users", get(system::users))
+        .route(
+            "/v1/admin/tenants",
+            post(admin::create_tenant).get(admin::tenants),
+        )
+        .route(
+            "/v1/admin/tenants/{tenant_id}",
+            delete(admin::delete_tenant),
+        )
+        .route("/v1/admin/keys", post(admin::create_key).get(admin::keys))
+        .route("/v1/admin/keys/{key_id}", delete(admin::revoke_key))
+        .route("/v1/admin/stats", get(admin::stats))
         .route(
             &format!("{users}/sessions"),
             post(sessions::create).get(sessions::list),

@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 
+use super::auth::Caller;
 use super::dto::{self, SearchIn, SearchOut};
 use super::error::ApiError;
 use super::extract::{Json, Path};
@@ -12,12 +13,13 @@ use crate::Engine;
 /// `POST /v1/users/{user_id}/search`
 pub(super) async fn search(
     State(engine): State<Engine>,
+    Caller(access): Caller,
     Path(user_id): Path<String>,
     Json(body): Json<SearchIn>,
 ) -> Result<Reply<SearchOut>, ApiError> {
     let user = dto::user_id(user_id)?;
     let (params, group_by, explain) = body.into_params()?;
-    let outcome = engine.search(user, params).await?;
+    let outcome = engine.search(&access, user, params).await?;
     Ok(reply(
         StatusCode::OK,
         SearchOut::new(outcome, group_by, explain),

@@ -6,12 +6,13 @@ use memory::SessionStatus;
 use memory::store::IngestOutcome;
 use serde::Deserialize;
 
+use super::auth::Caller;
 use super::dto::{
     self, AppendIn, DeleteOut, IngestOut, SessionIn, SessionListOut, SessionOut, WaitParam,
 };
 use super::error::ApiError;
 use super::extract::{Json, Path, Query};
-use super::{ACTOR, Reply, reply};
+use super::{Reply, reply};
 use crate::Engine;
 use crate::engine::IngestReport;
 
@@ -26,26 +27,28 @@ fn ingest_status(report: &IngestReport) -> StatusCode {
 /// `POST /v1/users/{user_id}/sessions`
 pub(super) async fn create(
     State(engine): State<Engine>,
+    Caller(access): Caller,
     Path(user_id): Path<String>,
     Query(q): Query<WaitParam>,
     Json(body): Json<SessionIn>,
 ) -> Result<Reply<IngestOut>, ApiError> {
     let user = dto::user_id(user_id)?;
     let session = body.into_session(crate::engine::now())?;
-    let report = engine.ingest(user, session, q.wait, ACTOR).await?;
+    let report = engine.ingest(&access, user, session, q.wait).await?;
     Ok(reply(ingest_status(&report), report.into()))
 }
 
 /// `POST /v1/users/{user_id}/sessions/{session_id}/turns`
 pub(super) async fn append(
     State(engine): State<Engine>,
+    Caller(access): Caller,
     Path((user_id, session_id)): Path<(String, String)>,
     Query(q): Query<WaitParam>,
     Json(body): Json<AppendIn>,
 ) -> Result<Reply<IngestOut>, ApiError> {
     let (user, session) = (dto::user_id(user_id)?, dto::session_id(session_id)?);
     let report = engine
-        .append(user, session, body.into_turns()?, q.wait, ACTOR)
+        .append(&access, user, session, body.into_turns()?, q.wait)
         .await?;
     Ok(reply(ingest_status(&report), report.into()))
 }
@@ -53,10 +56,11 @@ pub(super) async fn append(
 /// `GET /v1/users/{user_id}/sessions/{session_id}`
 pub(super) async fn get(
     State(engine): State<Engine>,
+    Caller(access): Caller,
     Path((user_id, session_id)): Path<(String, String)>,
 ) -> Result<Reply<SessionOut>, ApiError> {
     let (user, session) = (dto::user_id(user_id)?, dto::session_id(session_id)?);
-    let record = engine.session(user, session).await?;
+    let record = engine.session(&access, user, session).await?;
     Ok(reply(StatusCode::OK, record.into()))
 }
 
@@ -77,6 +81,7 @@ fn default_limit() -> u32 {
 /// `GET /v1/users/{user_id}/sessions`
 pub(super) async fn list(
     State(engine): State<Engine>,
+    Caller(access): Caller,
     Path(user_id): Path<String>,
     Query(page): Query<Page>,
 ) -> Result<Reply<SessionListOut>, ApiError> {
@@ -87,7 +92,7 @@ pub(super) async fn list(
         ));
     }
     let sessions = engine
-        .sessions(dto::user_id(user_id)?, page.limit, page.offset)
+        .sessions(&access, dto::user_id(user_id)?, page.limit, page.offset)
         .await?;
     Ok(reply(StatusCode::OK, sessions.into()))
 }
@@ -95,9 +100,10 @@ pub(super) async fn list(
 /// `DELETE /v1/users/{user_id}/sessions/{session_id}`
 pub(super) async fn delete(
     State(engine): State<Engine>,
+    Caller(access): Caller,
     Path((user_id, session_id)): Path<(String, String)>,
 ) -> Result<Reply<DeleteOut>, ApiError> {
     let (user, session) = (dto::user_id(user_id)?, dto::session_id(session_id)?);
-    let counts = engine.delete_session(user, session, ACTOR).await?;
+    let counts = engine.delete_session(&access, user, session).await?;
     Ok(reply(StatusCode::OK, counts.into()))
 }

@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use memory::UnitId;
 
+use super::auth::Caller;
 use super::dto::{self, UnitListOut, UnitOut, UnitQuery};
 use super::error::ApiError;
 use super::extract::{Path, Query};
@@ -13,22 +14,26 @@ use crate::Engine;
 /// `GET /v1/users/{user_id}/units`
 pub(super) async fn list(
     State(engine): State<Engine>,
+    Caller(access): Caller,
     Path(user_id): Path<String>,
     Query(query): Query<UnitQuery>,
 ) -> Result<Reply<UnitListOut>, ApiError> {
     let filter = query.into_filter()?;
     let limit = filter.limit;
-    let units = engine.units(dto::user_id(user_id)?, filter).await?;
+    let units = engine
+        .units(&access, dto::user_id(user_id)?, filter)
+        .await?;
     Ok(reply(StatusCode::OK, UnitListOut::new(units, limit)))
 }
 
 /// `GET /v1/users/{user_id}/units/{unit_id}`
 pub(super) async fn get(
     State(engine): State<Engine>,
+    Caller(access): Caller,
     Path((user_id, unit_id)): Path<(String, i64)>,
 ) -> Result<Reply<UnitOut>, ApiError> {
     let (unit, links) = engine
-        .unit_with_links(dto::user_id(user_id)?, UnitId(unit_id))
+        .unit_with_links(&access, dto::user_id(user_id)?, UnitId(unit_id))
         .await?;
     Ok(reply(
         StatusCode::OK,

@@ -4,6 +4,7 @@ pub mod locomo;
 
 use memory::UserId;
 
+use crate::engine::Access;
 use crate::{Engine, Result};
 
 /// What an import stored.
@@ -19,8 +20,8 @@ pub struct ImportSummary {
 /// waits until every session's units are built. `progress` is called as each session is built.
 pub async fn import_locomo(
     engine: &Engine,
+    access: &Access,
     conversations: Vec<locomo::LocomoConversation>,
-    actor: &'static str,
     progress: impl Fn(usize),
 ) -> Result<ImportSummary> {
     let mut summary = ImportSummary {
@@ -34,7 +35,7 @@ pub async fn import_locomo(
         for session in conversation.sessions {
             summary.sessions += 1;
             summary.turns += session.turns.len();
-            pending.push(engine.submit(user.clone(), session, actor).await?);
+            pending.push(engine.submit(access, user.clone(), session).await?);
         }
     }
     for p in pending {

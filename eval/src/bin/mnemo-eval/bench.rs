@@ -9,11 +9,12 @@ use eval::dataset::{self, Question};
 use eval::stats::Latency;
 use indicatif::{ProgressBar, ProgressStyle};
 use memory::embed::{Embedder, FastEmbedder};
-use memory::{UnitFilter, UserId};
+use memory::{TenantId, UnitFilter, UserId};
 use retrieval::SearchParams;
 use serde_json::json;
+use server::engine::{Access, Internal};
 use server::import::import_locomo;
-use server::{Config, Engine};
+use server::{AuthMode, Config, Engine};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -48,7 +49,11 @@ fn bar(len: usize, what: &str) -> ProgressBar {
 }
 
 /// Every distinct unit text of every user, grouped by user.
-async fn unit_texts(engine: &Engine, users: &[String]) -> anyhow::Result<Vec<Vec<String>>> {
+async fn unit_texts(
+    engine: &Engine,
+    eval: &Access,
+    users: &[String],
+) -> anyhow::Result<Vec<Vec<String>>> {
     let mut out = Vec::new();
     for user in users {
         let user = UserId::new(user.clone())?;
@@ -60,7 +65,7 @@ async fn unit_texts(engine: &Engine, users: &[String]) -> anyhow::Result<Vec<Vec
                 limit: 1_000,
                 ..UnitFilter::default()
             };
-            let page = engine.units(user.clone(), filter).await?;
+            let page = engine.units(eval, user.clone(), filter).await?;
             let Some(last) = page.last() else { break };
             after = Some(last.unit_id);
             texts.extend(page.into_iter().map(|u| u.text));
@@ -74,6 +79,7 @@ async fn unit_texts(engine: &Engine, users: &[String]) -> anyhow::Result<Vec<Vec
 
 async fn search_in_process(
     engine: &Engine,
+    eval: &Access,
     questions: &[Question],
     top_k: usize,
 ) -> anyhow::Result<Vec<Duration>> {
@@ -83,7 +89,7 @@ async fn search_in_process(
         let params = SearchParams::new(q.question.clone(), top_k);
         let started = Instant::now();
         engine
-            .search(UserId::new(q.sample_id.clone())?, params)
+            .search(eval, UserId::new(q.sample_id.clone())?, params)
             .await?;
         took.push(started.elapsed());
         progress.inc(1);
@@ -148,6 +154,9 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let mut config = Config::load(args.config.as_deref())?;
     config.storage.data_dir = dir.path().to_path_buf();
+    // The benchmark's own server, on loopback over a scratch directory.
+    config.auth.mode = AuthMode::Off;
+    let eval = Access::internal(TenantId::default_tenant(), Internal::Eval);
     let embedder_config = config.embedding.clone();
     let engine = {
         let config = config.clone();
@@ -158,7 +167,7 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<()> {
     let progress = bar(sessions, "importing");
     let inc = progress.clone();
     let started = Instant::now();
-    let summary = import_locomo(&engine, data.conversations.clone(), "bench", move |n| {
+    let summary = import_locomo(&engine, &eval, data.conversations.clone(), move |n| {
         inc.inc(n as u64)
     })
     .await?;
@@ -167,7 +176,7 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<()> {
     let metrics = engine.metrics();
 
     // The same texts through the model alone, with a fresh model instance.
-    let texts = unit_texts(&engine, &users).await?;
+    let texts = unit_texts(&engine, &eval, &users).await?;
     let distinct: usize = texts.iter().map(Vec::len).sum();
     let standalone = tokio::task::spawn_blocking(move || -> anyhow::Result<Duration> {
         let model = FastEmbedder::open(&embedder_config)?;
@@ -180,7 +189,8 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<()> {
     })
     .await??;
 
-    let in_process = Latency::of(&search_in_process(&engine, &data.questions, args.top_k).await?);
+    let in_process =
+        Latency::of(&search_in_process(&engine, &eval, &data.questions, args.top_k).await?);
     let http = if args.no_http {
         None
     } else {

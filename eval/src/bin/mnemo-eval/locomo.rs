@@ -53,6 +53,9 @@ pub(crate) struct Args {
     /// Evaluate a running server (ingesting into it over HTTP) instead of an engine in process.
     #[arg(long)]
     server: Option<String>,
+    /// The server's API key (a tenant key with read and write scopes), with `--server`.
+    #[arg(long, requires = "server")]
+    api_key: Option<String>,
     /// A mnemo configuration file for the in-process engine (and its `[llm]` section).
     #[arg(long)]
     config: Option<PathBuf>,
@@ -212,6 +215,7 @@ pub(crate) async fn run_command(args: &Args) -> anyhow::Result<()> {
                 Backend::Http {
                     client: reqwest::Client::new(),
                     base: base.clone(),
+                    key: args.api_key.clone(),
                 },
                 None,
                 base,

@@ -5,36 +5,37 @@ use rusqlite::params;
 
 use super::SqliteStore;
 use crate::store::Edge;
-use crate::{Result, UnitId, UserId};
+use crate::{Result, UnitId, UserRef};
 
 impl SqliteStore {
     /// Every edge with its user, in batches (to load the graph index).
     pub fn for_each_edge(
         &self,
         batch: usize,
-        mut f: impl FnMut(Vec<(UserId, Edge)>) -> Result<()>,
+        mut f: impl FnMut(Vec<(UserRef, Edge)>) -> Result<()>,
     ) -> Result<()> {
         let mut after = (0i64, 0i64);
         loop {
             let rows = self.read(|conn| {
                 let mut stmt = conn.prepare_cached(
-                    "SELECT u.user_id, e.src, e.dst, e.weight FROM unit_edges e
+                    "SELECT u.tenant, u.user_id, e.src, e.dst, e.weight FROM unit_edges e
                      JOIN units n ON n.id = e.src JOIN users u ON u.id = n.user_pk
                      WHERE (e.src, e.dst) > (?1, ?2) ORDER BY e.src, e.dst LIMIT ?3",
                 )?;
                 let rows = stmt.query_map(params![after.0, after.1, batch as i64], |r| {
                     Ok((
                         r.get::<_, String>(0)?,
-                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(1)?,
                         r.get::<_, i64>(2)?,
-                        r.get::<_, f64>(3)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, f64>(4)?,
                     ))
                 })?;
                 let mut out = Vec::new();
                 for row in rows {
-                    let (user, src, dst, weight) = row?;
+                    let (tenant, user, src, dst, weight) = row?;
                     out.push((
-                        UserId::new(user)?,
+                        super::user_ref(tenant, user)?,
                         Edge {
                             from: UnitId(src),
                             to: UnitId(dst),

@@ -1,5 +1,5 @@
-//! The SQLite record store: users, sessions, turns, units with their vectors, provenance,
-//! the full-text index log, term statistics and the audit log.
+//! The SQLite record store: tenants and their keys, users, sessions, turns, units with their
+//! vectors, provenance, the full-text index log, term statistics and the audit log.
 //!
 //! One writer connection (behind a mutex, held only inside blocking calls) and a small pool of
 //! read-only connections; WAL mode lets readers run while the writer commits.
@@ -10,6 +10,7 @@ mod index_log;
 mod persona;
 mod schema;
 mod sessions;
+mod tenants;
 mod terms;
 
 pub use persona::{MAX_STATEMENT_CHARS, PersonaMerge, StatementTurn};
@@ -21,7 +22,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction};
 
-use crate::{MemoryError, Result, UserId};
+use crate::{MemoryError, Result, TenantId, UserId, UserRef};
 
 /// Idle read connections kept for reuse.
 const MAX_IDLE_READERS: usize = 8;
@@ -108,34 +109,52 @@ impl SqliteStore {
     }
 
     /// Whether the user has anything stored.
-    pub fn user_exists(&self, user: &UserId) -> Result<bool> {
+    pub fn user_exists(&self, user: &UserRef) -> Result<bool> {
         self.read(|conn| Ok(user_pk(conn, user)?.is_some()))
     }
 
-    /// Every user, in id order.
-    pub fn list_users(&self) -> Result<Vec<UserId>> {
+    /// Every user of a tenant, in id order.
+    pub fn list_users(&self, tenant: &TenantId) -> Result<Vec<UserRef>> {
         self.read(|conn| {
-            let mut stmt = conn.prepare_cached("SELECT user_id FROM users ORDER BY user_id")?;
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT tenant, user_id FROM users WHERE tenant = ?1 ORDER BY user_id",
+            )?;
+            let rows = stmt.query_map([tenant.as_str()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?;
             let mut out = Vec::new();
             for row in rows {
-                out.push(UserId::new(row?)?);
+                let (tenant, user) = row?;
+                out.push(user_ref(tenant, user)?);
             }
             Ok(out)
         })
     }
+
+    /// Users in all, across tenants.
+    pub fn user_count(&self) -> Result<u64> {
+        self.read(|conn| {
+            let n: i64 = conn.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?;
+            Ok(n as u64)
+        })
+    }
+}
+
+/// A user read back from the store.
+fn user_ref(tenant: String, user: String) -> Result<UserRef> {
+    Ok(UserRef::new(TenantId::new(tenant)?, UserId::new(user)?))
 }
 
 /// The store key of a user, if the user exists.
-fn user_pk(conn: &Connection, user: &UserId) -> Result<Option<i64>> {
+fn user_pk(conn: &Connection, user: &UserRef) -> Result<Option<i64>> {
     Ok(conn
-        .prepare_cached("SELECT id FROM users WHERE user_id = ?1")?
-        .query_row([user.as_str()], |r| r.get(0))
+        .prepare_cached("SELECT id FROM users WHERE tenant = ?1 AND user_id = ?2")?
+        .query_row([user.tenant.as_str(), user.user.as_str()], |r| r.get(0))
         .optional()?)
 }
 
 /// The store key of a user, which must exist.
-fn require_user(conn: &Connection, user: &UserId) -> Result<i64> {
+fn require_user(conn: &Connection, user: &UserRef) -> Result<i64> {
     user_pk(conn, user)?.ok_or_else(|| MemoryError::UserNotFound {
         user_id: user.to_string(),
     })
@@ -145,10 +164,10 @@ fn require_user(conn: &Connection, user: &UserId) -> Result<i64> {
 pub(super) fn session_head(
     tx: &Transaction<'_>,
     session: crate::store::SessionKey,
-) -> Result<Option<(i64, UserId, crate::SessionId)>> {
+) -> Result<Option<(i64, UserRef, crate::SessionId)>> {
     let head = tx
         .prepare_cached(
-            "SELECT s.user_pk, u.user_id, s.session_id FROM sessions s
+            "SELECT s.user_pk, u.tenant, u.user_id, s.session_id FROM sessions s
              JOIN users u ON u.id = s.user_pk WHERE s.id = ?1",
         )?
         .query_row([session.0], |r| {
@@ -156,9 +175,10 @@ pub(super) fn session_head(
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
             ))
         })
         .optional()?;
-    head.map(|(pk, user, id)| Ok((pk, UserId::new(user)?, crate::SessionId::new(id)?)))
+    head.map(|(pk, tenant, user, id)| Ok((pk, user_ref(tenant, user)?, crate::SessionId::new(id)?)))
         .transpose()
 }

@@ -12,7 +12,7 @@ use crate::persona::{
     MergePlan, Statement, StatementEdit, StatementRef, StatementStatus, StatementVersion,
 };
 use crate::store::{Actor, SessionKey};
-use crate::{MemoryError, Producer, Result, SessionId, Timestamp, TurnId, UserId};
+use crate::{MemoryError, Producer, Result, SessionId, Timestamp, TurnId, UserRef};
 
 /// The longest statement text a person may write.
 pub const MAX_STATEMENT_CHARS: usize = 1_000;
@@ -344,7 +344,7 @@ impl SqliteStore {
     /// ones too.
     pub fn statements(
         &self,
-        user: &UserId,
+        user: &UserRef,
         speaker: Option<&str>,
         history: bool,
     ) -> Result<Vec<Statement>> {
@@ -360,12 +360,12 @@ impl SqliteStore {
     }
 
     /// One statement of a user, whatever its status.
-    pub fn statement(&self, user: &UserId, id: i64) -> Result<Statement> {
+    pub fn statement(&self, user: &UserRef, id: i64) -> Result<Statement> {
         self.read(|conn| load_one(conn, require_user(conn, user)?, id))
     }
 
     /// Every version of a statement, oldest first.
-    pub fn statement_history(&self, user: &UserId, id: i64) -> Result<Vec<StatementVersion>> {
+    pub fn statement_history(&self, user: &UserRef, id: i64) -> Result<Vec<StatementVersion>> {
         self.read(|conn| {
             load_one(conn, require_user(conn, user)?, id)?;
             let rows: Vec<(u32, i64, String, String, String)> = conn

@@ -153,6 +153,48 @@ CREATE TABLE statement_history (
     PRIMARY KEY (statement_id, version)
 );
 "#,
+    r#"
+-- Tenants own users and API keys. Users stored before tenants existed belong to `default`.
+CREATE TABLE tenants (
+    tenant_id   TEXT PRIMARY KEY,
+    name        TEXT,
+    created_at  INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO tenants (tenant_id, name, created_at) VALUES ('default', NULL, 0);
+
+-- Users are unique per tenant: two tenants may remember users with the same id. The table is
+-- rebuilt (SQLite cannot drop a UNIQUE constraint); row ids are kept, so references hold.
+CREATE TABLE users_v4 (
+    id          INTEGER PRIMARY KEY,
+    tenant      TEXT NOT NULL REFERENCES tenants(tenant_id),
+    user_id     TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    UNIQUE (tenant, user_id)
+);
+INSERT INTO users_v4 (id, tenant, user_id, created_at)
+    SELECT id, 'default', user_id, created_at FROM users;
+DROP TABLE users;
+ALTER TABLE users_v4 RENAME TO users;
+
+ALTER TABLE audit_log ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default';
+DROP INDEX audit_user;
+CREATE INDEX audit_user ON audit_log(tenant, user_id, id);
+
+-- API keys of tenants. Only a hash of the secret is kept; `user_ids` (a JSON array) limits a
+-- key to those users, NULL means every user of the tenant.
+CREATE TABLE api_keys (
+    key_id      TEXT PRIMARY KEY,
+    tenant      TEXT NOT NULL REFERENCES tenants(tenant_id),
+    name        TEXT,
+    scopes      TEXT NOT NULL,
+    user_ids    TEXT,
+    secret_hash BLOB NOT NULL,
+    created_at  INTEGER NOT NULL,
+    created_by  TEXT NOT NULL,
+    revoked_at  INTEGER
+) WITHOUT ROWID;
+CREATE INDEX api_keys_tenant ON api_keys(tenant);
+"#,
 ];
 
 /// Brings the database to the newest schema version.
@@ -167,11 +209,100 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
             ),
         });
     }
-    for (version, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+    if current == MIGRATIONS.len() {
+        return Ok(());
+    }
+    // Rebuilding a table that others reference needs foreign keys off (SQLite's documented
+    // procedure); each migration checks them itself before it commits.
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let migrated = apply(conn, current, MIGRATIONS.len());
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    migrated
+}
+
+fn apply(conn: &mut Connection, current: usize, target: usize) -> Result<()> {
+    for (version, sql) in MIGRATIONS.iter().enumerate().take(target).skip(current) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
+        let broken: i64 =
+            tx.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })?;
+        if broken > 0 {
+            return Err(crate::MemoryError::Corrupt {
+                reason: format!(
+                    "migration to schema version {} left {broken} broken references",
+                    version + 1
+                ),
+            });
+        }
         tx.pragma_update(None, "user_version", (version + 1) as i64)?;
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(conn: &Connection, sql: &str) -> i64 {
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn data_from_before_tenants_opens_under_the_default_tenant() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        // A database as version 3 left it: one user with a session, a unit, an audit entry.
+        conn.pragma_update(None, "foreign_keys", "OFF").unwrap();
+        apply(&mut conn, 0, 3).unwrap();
+        conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+        conn.execute_batch(
+            "INSERT INTO users (id, user_id, created_at) VALUES (7, 'ann', 1);
+             INSERT INTO sessions (id, user_pk, session_id, started_at, status, created_at,
+                 updated_at) VALUES (3, 7, 's1', 1, 'ready', 1, 1);
+             INSERT INTO units (user_pk, session_pk, granularity, ordinal, text, event_time,
+                 producer, created_at, updated_at, embedding)
+                 VALUES (7, 3, 'turn', 0, 'hi', 1, 'verbatim', 1, 1, x'00');
+             INSERT INTO audit_log (at, actor, action, user_id) VALUES (1, 'api', 'x', 'ann');",
+        )
+        .unwrap();
+
+        migrate(&mut conn).unwrap();
+
+        let tenant: String = conn
+            .query_row("SELECT tenant FROM users WHERE id = 7", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(tenant, "default");
+        assert_eq!(
+            count(&conn, "SELECT COUNT(*) FROM units WHERE user_pk = 7"),
+            1
+        );
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT COUNT(*) FROM audit_log WHERE tenant = 'default'"
+            ),
+            1
+        );
+        assert_eq!(
+            count(&conn, "SELECT COUNT(*) FROM pragma_foreign_key_check"),
+            0
+        );
+        // Foreign keys are on again, and still cascade from the rebuilt table.
+        let on: i64 = conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(on, 1);
+        conn.execute("DELETE FROM users WHERE id = 7", []).unwrap();
+        assert_eq!(count(&conn, "SELECT COUNT(*) FROM units"), 0);
+        // Another tenant may now hold a user of the same id.
+        conn.execute_batch(
+            "INSERT INTO tenants (tenant_id, created_at) VALUES ('acme', 2);
+             INSERT INTO users (tenant, user_id, created_at) VALUES ('default', 'bo', 2);
+             INSERT INTO users (tenant, user_id, created_at) VALUES ('acme', 'bo', 2);",
+        )
+        .unwrap();
+    }
 }

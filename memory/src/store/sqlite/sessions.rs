@@ -12,7 +12,7 @@ use crate::store::{
 use crate::validate::{Limits, check_title, check_turns};
 use crate::{
     MemoryError, NewSession, NewTurn, Result, Role, SessionId, SessionRecord, SessionStatus,
-    SessionSummary, Timestamp, TurnId, TurnRecord, UserId,
+    SessionSummary, Timestamp, TurnId, TurnRecord, UserRef,
 };
 
 struct SessionRow {
@@ -41,7 +41,7 @@ fn find_session(conn: &Connection, user_pk: i64, id: &SessionId) -> Result<Optio
         .optional()?)
 }
 
-fn require_session(conn: &Connection, user: &UserId, id: &SessionId) -> Result<(i64, SessionRow)> {
+fn require_session(conn: &Connection, user: &UserRef, id: &SessionId) -> Result<(i64, SessionRow)> {
     let not_found = || MemoryError::SessionNotFound {
         user_id: user.to_string(),
         session_id: id.to_string(),
@@ -120,7 +120,7 @@ fn set_pending(tx: &Transaction<'_>, session: SessionKey, now: Timestamp) -> Res
 #[allow(clippy::too_many_arguments)]
 fn append_after(
     tx: &Transaction<'_>,
-    user: &UserId,
+    user: &UserRef,
     session_id: &SessionId,
     row: &SessionRow,
     stored: &[TurnRecord],
@@ -177,7 +177,7 @@ impl SqliteStore {
     /// with more turns after the stored ones appends them; anything else is a conflict.
     pub fn ingest_session(
         &self,
-        user: &UserId,
+        user: &UserRef,
         session: &NewSession,
         limits: &Limits,
         now: Timestamp,
@@ -185,8 +185,10 @@ impl SqliteStore {
     ) -> Result<IngestReceipt> {
         check_title(session.title.as_deref(), limits)?;
         self.write(|tx| {
-            tx.prepare_cached("INSERT OR IGNORE INTO users (user_id, created_at) VALUES (?1, ?2)")?
-                .execute(params![user.as_str(), now.0])?;
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO users (tenant, user_id, created_at) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![user.tenant.as_str(), user.user.as_str(), now.0])?;
             let user_pk = require_user(tx, user)?;
             if let Some(row) = find_session(tx, user_pk, &session.session_id)? {
                 let stored = load_turns(tx, row.key)?;
@@ -272,7 +274,7 @@ impl SqliteStore {
     /// Appends turns to a stored session; its units are rebuilt afterwards.
     pub fn append_turns(
         &self,
-        user: &UserId,
+        user: &UserRef,
         session_id: &SessionId,
         turns: &[NewTurn],
         limits: &Limits,
@@ -306,25 +308,26 @@ impl SqliteStore {
         self.read(|conn| {
             let head = conn
                 .prepare_cached(
-                    "SELECT u.user_id, s.session_id, s.started_at, s.status FROM sessions s
+                    "SELECT u.tenant, u.user_id, s.session_id, s.started_at, s.status FROM sessions s
                      JOIN users u ON u.id = s.user_pk WHERE s.id = ?1",
                 )?
                 .query_row([key.0], |r| {
                     Ok((
                         r.get::<_, String>(0)?,
                         r.get::<_, String>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, String>(4)?,
                     ))
                 })
                 .optional()?;
-            let Some((user_id, session_id, started_at, status)) = head else {
+            let Some((tenant, user_id, session_id, started_at, status)) = head else {
                 return Ok(None);
             };
             Ok(Some(BuildInput {
                 session_key: key,
                 status: SessionStatus::from_stored(&status),
-                user_id: UserId::new(user_id)?,
+                user_id: super::user_ref(tenant, user_id)?,
                 session_id: SessionId::new(session_id)?,
                 started_at: Timestamp(started_at),
                 turns: load_turns(conn, key)?,
@@ -343,12 +346,12 @@ impl SqliteStore {
     }
 
     /// The store key of a session, which must exist.
-    pub fn session_key(&self, user: &UserId, session_id: &SessionId) -> Result<SessionKey> {
+    pub fn session_key(&self, user: &UserRef, session_id: &SessionId) -> Result<SessionKey> {
         self.read(|conn| Ok(require_session(conn, user, session_id)?.1.key))
     }
 
     /// One session with its turns.
-    pub fn get_session(&self, user: &UserId, session_id: &SessionId) -> Result<SessionRecord> {
+    pub fn get_session(&self, user: &UserRef, session_id: &SessionId) -> Result<SessionRecord> {
         self.read(|conn| {
             let (_, row) = require_session(conn, user, session_id)?;
             Ok(SessionRecord {
@@ -366,7 +369,7 @@ impl SqliteStore {
     /// A user's sessions in time order, `limit` of them after skipping `offset`.
     pub fn list_sessions(
         &self,
-        user: &UserId,
+        user: &UserRef,
         limit: u32,
         offset: u32,
     ) -> Result<Vec<SessionSummary>> {
@@ -413,7 +416,7 @@ impl SqliteStore {
     /// built again (marked pending).
     pub fn delete_session(
         &self,
-        user: &UserId,
+        user: &UserRef,
         session_id: &SessionId,
         now: Timestamp,
         actor: Actor<'_>,

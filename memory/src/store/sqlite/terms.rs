@@ -5,7 +5,7 @@ use rusqlite::{Transaction, params};
 
 use super::{SqliteStore, user_pk};
 use crate::store::SessionKey;
-use crate::{Result, UserId};
+use crate::{Result, UserRef};
 
 /// Replaces the recorded distinct terms of a session inside the caller's transaction.
 pub(super) fn replace(
@@ -38,7 +38,7 @@ impl SqliteStore {
     /// How many of the user's built sessions, other than `exclude`, contain each term.
     pub fn term_frequencies(
         &self,
-        user: &UserId,
+        user: &UserRef,
         terms: &[String],
         exclude: SessionKey,
     ) -> Result<TermFrequencies> {

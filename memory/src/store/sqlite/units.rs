@@ -10,7 +10,7 @@ use super::{SqliteStore, audit, index_log, require_user, session_head, terms};
 use crate::store::{Actor, IndexOp, IndexedUnit, SessionBuild, SessionKey};
 use crate::{
     Granularity, MemoryError, Producer, Result, SessionId, Timestamp, TurnId, TurnRef, Unit,
-    UnitFilter, UnitId, UserId,
+    UnitFilter, UnitId, UserRef,
 };
 
 /// Encodes a vector as little-endian `f32`s.
@@ -33,7 +33,7 @@ fn parse_granularity(value: &str) -> Result<Granularity> {
 }
 
 const UNIT_COLUMNS: &str = "n.id, u.user_id, s.session_id, n.granularity, n.ordinal, n.text,
-    n.event_time, n.created_at, n.updated_at, n.version, n.producer";
+    n.event_time, n.created_at, n.updated_at, n.version, n.producer, u.tenant";
 
 const UNIT_FROM: &str = "FROM units n JOIN sessions s ON s.id = n.session_pk
     JOIN users u ON u.id = n.user_pk";
@@ -41,6 +41,7 @@ const UNIT_FROM: &str = "FROM units n JOIN sessions s ON s.id = n.session_pk
 /// A unit row before its granularity and ids are checked and its provenance attached.
 struct RawUnit {
     unit_id: i64,
+    tenant: String,
     user_id: String,
     session_id: String,
     granularity: String,
@@ -56,6 +57,7 @@ struct RawUnit {
 fn raw_unit(r: &Row<'_>) -> rusqlite::Result<RawUnit> {
     Ok(RawUnit {
         unit_id: r.get(0)?,
+        tenant: r.get(11)?,
         user_id: r.get(1)?,
         session_id: r.get(2)?,
         granularity: r.get(3)?,
@@ -87,7 +89,7 @@ fn turn_refs(conn: &Connection, unit: i64) -> Result<Vec<TurnRef>> {
 fn finish(conn: &Connection, raw: RawUnit) -> Result<Unit> {
     Ok(Unit {
         unit_id: UnitId(raw.unit_id),
-        user_id: UserId::new(raw.user_id)?,
+        user_id: super::user_ref(raw.tenant, raw.user_id)?,
         session_id: SessionId::new(raw.session_id)?,
         granularity: parse_granularity(&raw.granularity)?,
         ordinal: raw.ordinal,
@@ -104,6 +106,7 @@ fn finish(conn: &Connection, raw: RawUnit) -> Result<Unit> {
 /// A unit row as the derived indexes read it, before its ids and granularity are checked.
 struct RawIndexed {
     unit_id: i64,
+    tenant: String,
     user_id: String,
     session: i64,
     granularity: String,
@@ -118,6 +121,7 @@ struct RawIndexed {
 fn indexed_unit(r: &Row<'_>) -> rusqlite::Result<RawIndexed> {
     Ok(RawIndexed {
         unit_id: r.get(0)?,
+        tenant: r.get(10)?,
         user_id: r.get(1)?,
         session: r.get(2)?,
         granularity: r.get(3)?,
@@ -136,13 +140,14 @@ const INDEXED_SELECT: &str = "SELECT n.id, u.user_id, n.session_pk, n.granularit
     (SELECT MAX(t.position) FROM unit_turns ut JOIN turns t ON t.id = ut.turn_id WHERE ut.unit_id = n.id),
     CASE n.granularity WHEN 'turn' THEN
       (SELECT t.speaker FROM unit_turns ut JOIN turns t ON t.id = ut.turn_id WHERE ut.unit_id = n.id)
-    END
+    END,
+    u.tenant
     FROM units n JOIN users u ON u.id = n.user_pk";
 
 fn to_indexed(row: RawIndexed) -> Result<IndexedUnit> {
     Ok(IndexedUnit {
         unit_id: UnitId(row.unit_id),
-        user_id: UserId::new(row.user_id)?,
+        user_id: super::user_ref(row.tenant, row.user_id)?,
         session_key: SessionKey(row.session),
         granularity: parse_granularity(&row.granularity)?,
         event_time: Timestamp(row.event_time),
@@ -314,7 +319,7 @@ impl SqliteStore {
     }
 
     /// One unit of a user, with its provenance.
-    pub fn get_unit(&self, user: &UserId, unit: UnitId) -> Result<Unit> {
+    pub fn get_unit(&self, user: &UserRef, unit: UnitId) -> Result<Unit> {
         self.read(|conn| {
             let user_pk = require_user(conn, user)?;
             let sql =
@@ -329,7 +334,7 @@ impl SqliteStore {
     }
 
     /// The user's units with these ids, in the order asked; ids that do not exist are skipped.
-    pub fn units_by_ids(&self, user: &UserId, ids: &[UnitId]) -> Result<Vec<Unit>> {
+    pub fn units_by_ids(&self, user: &UserRef, ids: &[UnitId]) -> Result<Vec<Unit>> {
         self.read(|conn| {
             let user_pk = require_user(conn, user)?;
             let sql =
@@ -349,7 +354,7 @@ impl SqliteStore {
     }
 
     /// A user's units matching the filter, in id order.
-    pub fn list_units(&self, user: &UserId, filter: &UnitFilter) -> Result<Vec<Unit>> {
+    pub fn list_units(&self, user: &UserRef, filter: &UnitFilter) -> Result<Vec<Unit>> {
         self.read(|conn| {
             let user_pk = require_user(conn, user)?;
             let sql = format!(

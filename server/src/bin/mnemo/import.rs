@@ -7,6 +7,8 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
+use memory::TenantId;
+use server::engine::{Access, Internal};
 use server::import::{import_locomo, locomo};
 use server::{Config, Engine};
 
@@ -46,9 +48,11 @@ pub(crate) async fn run(config: Config, source: &Source) -> anyhow::Result<ExitC
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),
     );
+    // The operator loads a dataset into the default tenant of the data directory.
+    let importer = Access::internal(TenantId::default_tenant(), Internal::Import);
     let started = Instant::now();
     let progress = bar.clone();
-    let summary = import_locomo(&engine, conversations, "import", move |n| {
+    let summary = import_locomo(&engine, &importer, conversations, move |n| {
         progress.inc(n as u64)
     })
     .await?;

@@ -3,9 +3,10 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use memory::{Granularity, UserId};
+use memory::{Granularity, TenantId, UserId};
 use retrieval::{SearchParams, StrategyChoice, StrategyKind};
 use serde_json::{Value, json};
+use server::engine::{Access, Internal};
 use server::{Config, Engine};
 
 #[derive(Debug, clap::Args)]
@@ -27,6 +28,9 @@ pub(crate) struct Args {
     /// A running mnemo, such as http://127.0.0.1:7700, instead of opening the data directory.
     #[arg(long)]
     server: Option<String>,
+    /// The server's API key, with `--server` (default: the MNEMO_API_KEY environment variable).
+    #[arg(long, requires = "server")]
+    api_key: Option<String>,
 }
 
 fn print_result(rank: usize, granularity: &str, session: &str, score: f64, text: &str) {
@@ -45,9 +49,15 @@ async fn over_http(server: &str, args: &Args) -> anyhow::Result<()> {
     if let Some(strategy) = args.strategy {
         body["strategy"] = json!(strategy);
     }
-    let response = reqwest::Client::new()
-        .post(&url)
-        .json(&body)
+    let mut request = reqwest::Client::new().post(&url).json(&body);
+    let key = args
+        .api_key
+        .clone()
+        .or_else(|| std::env::var("MNEMO_API_KEY").ok());
+    if let Some(key) = key.filter(|k| !k.is_empty()) {
+        request = request.bearer_auth(key);
+    }
+    let response = request
         .send()
         .await
         .with_context(|| format!("calling {url}"))?;
@@ -82,6 +92,9 @@ pub(crate) async fn run(config: Config, args: &Args) -> anyhow::Result<ExitCode>
     let engine = tokio::task::spawn_blocking(move || Engine::open(config))
         .await?
         .context("opening the data directory (if a server is running on it, pass --server)")?;
+    // The command line reads the data directory itself: whoever can read the files can read
+    // the memory. It reads the default tenant.
+    let cli = Access::internal(TenantId::default_tenant(), Internal::Cli);
     let params = SearchParams {
         granularities: args.granularities.clone(),
         method: StrategyChoice {
@@ -90,7 +103,7 @@ pub(crate) async fn run(config: Config, args: &Args) -> anyhow::Result<ExitCode>
         },
         ..SearchParams::new(args.query.clone(), args.top_k)
     };
-    let outcome = engine.search(user, params).await?;
+    let outcome = engine.search(&cli, user, params).await?;
     for (i, r) in outcome.results.iter().enumerate() {
         let session = r.unit.session_id.to_string();
         print_result(

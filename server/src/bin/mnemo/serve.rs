@@ -3,9 +3,9 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use server::{Config, Engine};
+use server::{AuthMode, Config, Engine};
 use tokio::net::TcpListener;
-use tracing::info;
+use tracing::{info, warn};
 
 async fn shutdown_signal() {
     let ctrl_c = async {
@@ -31,6 +31,18 @@ async fn shutdown_signal() {
 
 pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
     info!(config = %config.redacted(), "starting mnemo");
+    match config.auth.mode {
+        AuthMode::Off => warn!(
+            bind = %config.server.bind,
+            "authentication is off: every caller on this machine can read and change all memory"
+        ),
+        AuthMode::Keys
+            if config.auth.admin_key.is_none() && config.auth.admin_key_file.is_none() =>
+        {
+            warn!("no admin key configured: tenants and keys cannot be managed over the API")
+        }
+        AuthMode::Keys => {}
+    }
     let bind = config.server.bind;
     let engine = tokio::task::spawn_blocking(move || Engine::open(config))
         .await

@@ -80,7 +80,7 @@ pub(super) fn add_derived_units(
     p: &mut Prepared,
     drafted: Option<Result<LlmSession, LlmBuildError>>,
     vectors: &HashMap<String, Vec<f32>>,
-    batch: &mut HashMap<UserId, BatchFrequencies>,
+    batch: &mut HashMap<UserRef, BatchFrequencies>,
     now: Timestamp,
 ) -> Result<Vec<SessionKey>> {
     let producer = match (parts.llm, drafted) {
@@ -132,7 +132,7 @@ pub(super) fn add_derived_units(
 fn count_terms(
     parts: &Parts<'_>,
     p: &Prepared,
-    batch: &mut HashMap<UserId, BatchFrequencies>,
+    batch: &mut HashMap<UserRef, BatchFrequencies>,
 ) -> Result<(HashMap<String, u64>, u64)> {
     let stored = parts
         .store

@@ -1,10 +1,15 @@
 //! Wire types of the REST API and their hand-written conversions to and from engine types.
 
+mod admin;
 mod persona;
 mod search;
 mod sessions;
 mod units;
 
+pub(crate) use admin::{
+    CreatedKeyOut, KeyIn, KeyListOut, KeyOut, KeyQuery, LlmOut, StatsOut, TenantDeletedOut,
+    TenantIn, TenantListOut, TenantOut,
+};
 pub(crate) use persona::{HistoryOut, PersonaOut, PersonaQuery, StatementOut, StatementPatch};
 pub(crate) use search::{SearchIn, SearchOut};
 pub(crate) use sessions::{

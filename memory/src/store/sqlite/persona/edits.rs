@@ -44,7 +44,7 @@ impl SqliteStore {
     /// built again (marked pending). A deleted statement cannot be edited.
     pub fn edit_statement(
         &self,
-        user: &UserId,
+        user: &UserRef,
         id: i64,
         edit: &StatementEdit,
         now: Timestamp,
@@ -97,7 +97,7 @@ impl SqliteStore {
     /// again (marked pending).
     pub fn delete_statement(
         &self,
-        user: &UserId,
+        user: &UserRef,
         id: i64,
         now: Timestamp,
         actor: Actor<'_>,

@@ -3,7 +3,7 @@ use std::sync::Mutex;
 
 use memory::llm::{ChatReply, LlmUsage};
 use memory::store::SessionKey;
-use memory::{SessionId, SessionStatus, TurnId, UserId};
+use memory::{SessionId, SessionStatus, TurnId, UserRef};
 
 use super::*;
 
@@ -68,7 +68,7 @@ fn session(turns: &[(&str, Role, &str, Option<&str>)]) -> BuildInput {
     BuildInput {
         session_key: SessionKey(7),
         status: SessionStatus::Pending,
-        user_id: UserId::new("u").unwrap(),
+        user_id: UserRef::of_default(memory::UserId::new("u").unwrap()),
         session_id: SessionId::new("s").unwrap(),
         started_at: START,
         turns: turns
