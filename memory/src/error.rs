@@ -9,6 +9,8 @@ pub enum ErrorKind {
     Unauthenticated,
     /// The caller is known but may not do this.
     Forbidden,
+    /// The caller asked too often; trying later works.
+    RateLimited,
     /// The thing asked for does not exist (or the caller may not know that it does).
     NotFound,
     /// The request clashes with what is stored.

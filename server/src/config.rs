@@ -13,6 +13,7 @@ use retrieval::RetrievalConfig;
 use retrieval::association::AssociationConfig;
 use serde::{Deserialize, Serialize};
 
+use crate::engine::RateLimitConfig;
 use crate::llm::LlmConfig;
 
 /// mnemo's whole configuration.
@@ -29,6 +30,7 @@ pub struct Config {
     pub association: AssociationConfig,
     pub worker: WorkerConfig,
     pub llm: LlmConfig,
+    pub rate_limit: RateLimitConfig,
 }
 
 /// The HTTP listener.
@@ -203,6 +205,9 @@ impl Config {
         }
         if self.server.max_body_bytes < 1024 {
             return bad("server.max_body_bytes must be at least 1024");
+        }
+        if let Err(e) = self.rate_limit.check() {
+            return Err(ConfigError::Invalid(format!("rate_limit: {e}")));
         }
         if self.auth.mode == AuthMode::Off && !self.server.bind.ip().is_loopback() {
             return Err(ConfigError::Invalid(format!(

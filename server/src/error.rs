@@ -22,6 +22,8 @@ pub enum Error {
     Unauthenticated { reason: String },
     #[error("{reason}")]
     Forbidden { reason: String },
+    #[error("too many requests for this key; retry in {} ms", retry_after.as_millis())]
+    RateLimited { retry_after: std::time::Duration },
 }
 
 impl Error {
@@ -35,6 +37,7 @@ impl Error {
             Self::InvalidInput { .. } => ErrorKind::InvalidInput,
             Self::Unauthenticated { .. } => ErrorKind::Unauthenticated,
             Self::Forbidden { .. } => ErrorKind::Forbidden,
+            Self::RateLimited { .. } => ErrorKind::RateLimited,
         }
     }
 
@@ -48,6 +51,7 @@ impl Error {
             Self::InvalidInput { .. } => "invalid_field",
             Self::Unauthenticated { .. } => "unauthenticated",
             Self::Forbidden { .. } => "forbidden",
+            Self::RateLimited { .. } => "rate_limited",
         }
     }
 }

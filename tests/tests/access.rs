@@ -453,3 +453,52 @@ async fn words_stored_by_anyone_else_never_move_a_users_scores() {
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(search().await, before, "scores moved");
 }
+
+#[tokio::test]
+async fn a_key_past_its_search_rate_waits_while_other_keys_and_ingest_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = keyed_config();
+    config.rate_limit.search_per_minute = 1;
+    config.rate_limit.search_burst = 2;
+    let engine = open_hashed(config, dir.path());
+    let app = server::app(engine.clone());
+    create_tenant(&app, "acme").await;
+    let all = json!({"tenant_id": "acme", "scopes": ["read", "write"]});
+    let busy = create_key(&app, ADMIN, all.clone()).await;
+    let other = create_key(&app, ADMIN, all).await;
+    let (status, _) = post(&app, &busy, "/v1/users/ann/sessions", &session("s1", "Hi.")).await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let served = Served::start(engine).await;
+    let client = reqwest::Client::new();
+    let search = |token: &str| {
+        client
+            .post(served.url("/v1/users/ann/search"))
+            .bearer_auth(token)
+            .json(&json!({"query": "hi"}))
+            .send()
+    };
+    assert_eq!(search(&busy).await.unwrap().status(), 200);
+    assert_eq!(search(&busy).await.unwrap().status(), 200);
+    let limited = search(&busy).await.unwrap();
+    assert_eq!(limited.status(), 429);
+    let wait: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "Retry-After {wait}");
+    let body: Value = limited.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited");
+
+    assert_eq!(search(&other).await.unwrap().status(), 200);
+    let appended = client
+        .post(served.url("/v1/users/ann/sessions"))
+        .bearer_auth(&busy)
+        .json(&session("s2", "Still storing."))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(appended.status(), 201);
+    served.stop().await;
+}

@@ -128,6 +128,11 @@ impl Access {
         }
     }
 
+    /// Whether the caller is inside the process (not limited in rate).
+    pub fn is_internal(&self) -> bool {
+        matches!(self.caller, Caller::Internal { .. })
+    }
+
     /// Who acts, for the audit log.
     pub fn actor(&self) -> &str {
         match &self.caller {

@@ -9,6 +9,7 @@ mod llm_units;
 mod metrics;
 mod persona;
 mod pipeline;
+mod rate;
 mod recovery;
 mod search;
 mod worker;
@@ -18,6 +19,7 @@ pub use admin::{CreatedKey, NewKey};
 pub use metrics::{Metrics, MetricsSnapshot};
 pub use persona::Persona;
 pub use pipeline::BuildOutcome;
+pub use rate::RateLimitConfig;
 pub use search::{SearchOutcome, SearchResult};
 
 use std::collections::{BTreeMap, HashMap};
@@ -97,6 +99,7 @@ impl Shared {
 struct Inner {
     config: Config,
     keys: keys::KeyRing,
+    rates: rate::RateLimits,
     shared: Arc<Shared>,
     query_embedder: Arc<dyn Embedder>,
     worker: Worker,
@@ -260,6 +263,7 @@ impl Engine {
         )?;
         Ok(Self {
             inner: Arc::new(Inner {
+                rates: rate::RateLimits::new(&config.rate_limit),
                 config,
                 keys,
                 shared,
@@ -298,6 +302,7 @@ impl Engine {
         session: NewSession,
     ) -> Result<PendingIngest> {
         let pass = access.user(user, Scope::Write)?;
+        self.inner.rates.check(access, rate::Class::Ingest)?;
         let shared = self.shared();
         let limits = self.inner.config.limits.clone();
         let receipt = blocking(move || {
@@ -339,6 +344,7 @@ impl Engine {
         wait: bool,
     ) -> Result<IngestReport> {
         let pass = access.user(user, Scope::Write)?;
+        self.inner.rates.check(access, rate::Class::Ingest)?;
         let shared = self.shared();
         let limits = self.inner.config.limits.clone();
         let receipt = blocking(move || {

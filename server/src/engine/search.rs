@@ -72,6 +72,7 @@ impl Engine {
         params: SearchParams,
     ) -> Result<SearchOutcome> {
         let pass = access.user(user, Scope::Read)?;
+        self.inner.rates.check(access, super::rate::Class::Search)?;
         let shared = self.shared();
         let embedder = Arc::clone(&self.inner.query_embedder);
         let config = self.inner.config.retrieval.clone();

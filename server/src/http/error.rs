@@ -2,7 +2,7 @@
 //! place where error kinds become HTTP statuses.
 
 use axum::Json;
-use axum::http::header::WWW_AUTHENTICATE;
+use axum::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use memory::ErrorKind;
@@ -17,6 +17,8 @@ pub(crate) struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// Seconds to wait, sent as `Retry-After` (rate limits).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -25,6 +27,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -38,6 +41,7 @@ fn status(kind: ErrorKind) -> StatusCode {
         ErrorKind::InvalidInput => StatusCode::BAD_REQUEST,
         ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
         ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorKind::NotFound => StatusCode::NOT_FOUND,
         ErrorKind::Conflict => StatusCode::CONFLICT,
         ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -64,7 +68,17 @@ impl From<Error> for ApiError {
             };
             return Self::new(status, e.code(), message);
         }
-        Self::new(status, e.code(), e.to_string())
+        let retry_after = match &e {
+            // Whole seconds, rounded up: retrying at once after a short wait would fail again.
+            Error::RateLimited { retry_after } => {
+                Some(retry_after.as_millis().div_ceil(1000) as u64)
+            }
+            _ => None,
+        };
+        Self {
+            retry_after,
+            ..Self::new(status, e.code(), e.to_string())
+        }
     }
 }
 
@@ -83,6 +97,11 @@ impl IntoResponse for ApiError {
                 WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"mnemo\""),
             );
+        }
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }
