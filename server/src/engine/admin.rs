@@ -2,6 +2,8 @@
 //! allowed to (the admin key for tenants; the admin key or a tenant's `admin`-scoped key for
 //! that tenant's keys), and server statistics for operators.
 
+use std::time::Duration;
+
 use memory::tenancy::{ApiKey, Scope, Tenant, TenantDeleted};
 use memory::{MemoryError, TenantId, UserId};
 
@@ -214,6 +216,55 @@ impl Engine {
     pub async fn stats(&self, access: &Access) -> Result<Health> {
         access.operate()?;
         self.health().await
+    }
+
+    /// Every measurement in the Prometheus text format, for operators.
+    pub async fn prometheus_text(&self, access: &Access) -> Result<String> {
+        access.operate()?;
+        let health = self.health().await?;
+        let metrics = &self.inner.shared.metrics;
+        let p = metrics.prometheus();
+        let m = metrics.snapshot();
+        for (name, v) in [
+            ("mnemo_sessions_built_total", m.sessions_built),
+            ("mnemo_build_failures_total", m.build_failures),
+            ("mnemo_units_built_total", m.units_built),
+            ("mnemo_texts_embedded_total", m.texts_embedded),
+            ("mnemo_association_edges_total", m.edges),
+            ("mnemo_searches_total", m.searches),
+            ("mnemo_llm_sessions_total", m.llm_sessions),
+            ("mnemo_llm_retries_total", m.llm_retries),
+            ("mnemo_llm_fallbacks_total", m.llm_fallbacks),
+        ] {
+            p.total(name, &[], v);
+        }
+        if let Some((_, usage)) = self.llm_usage() {
+            p.total("mnemo_llm_calls_total", &[], usage.calls);
+            p.total("mnemo_llm_failed_calls_total", &[], usage.failures);
+            p.total(
+                "mnemo_llm_tokens_total",
+                &[("kind", "prompt".into())],
+                usage.prompt_tokens,
+            );
+            p.total(
+                "mnemo_llm_tokens_total",
+                &[("kind", "completion".into())],
+                usage.completion_tokens,
+            );
+        }
+        p.gauge("mnemo_pending_sessions", health.pending_sessions as f64);
+        p.gauge("mnemo_users", health.users as f64);
+        p.gauge("mnemo_vectors", health.vectors as f64);
+        p.gauge("mnemo_text_documents", health.text_documents as f64);
+        Ok(p.render())
+    }
+
+    /// Records one answered request (the HTTP layer calls this for every request).
+    pub fn record_request(&self, method: &str, route: &str, status: u16, took: Duration) {
+        self.inner
+            .shared
+            .metrics
+            .request(method, route, status, took);
     }
 }
 

@@ -1,7 +1,10 @@
-//! Counters of the engine's work, read by `/health`, `/metrics` and the benchmark.
+//! Counters of the engine's work, read by `/v1/admin/stats`, `/metrics` and the benchmark, and
+//! the latencies `/metrics` shows as histograms.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+use super::prometheus::Prometheus;
 
 /// Monotonic counters; cheap to bump from any thread.
 #[derive(Debug, Default)]
@@ -18,6 +21,7 @@ pub struct Metrics {
     llm_sessions: AtomicU64,
     llm_retries: AtomicU64,
     llm_fallbacks: AtomicU64,
+    prometheus: Prometheus,
 }
 
 /// A point-in-time copy of the counters.
@@ -62,10 +66,14 @@ impl Metrics {
     pub(crate) fn embedded(&self, texts: u64, took: Duration) {
         add(&self.texts_embedded, texts);
         add(&self.embed_nanos, took.as_nanos() as u64);
+        self.prometheus.time("mnemo_embed_seconds", &[], took);
+        self.prometheus
+            .observe("mnemo_embed_batch_texts", &[], texts as f64);
     }
 
     pub(crate) fn batch(&self, took: Duration) {
         add(&self.build_nanos, took.as_nanos() as u64);
+        self.prometheus.time("mnemo_build_batch_seconds", &[], took);
     }
 
     pub(crate) fn associated(&self, edges: u64, took: Duration) {
@@ -83,8 +91,31 @@ impl Metrics {
         add(&self.llm_retries, retries);
     }
 
-    pub(crate) fn searched(&self) {
+    pub(crate) fn searched(&self, strategy: &'static str, took: Duration) {
         add(&self.searches, 1);
+        self.prometheus.time(
+            "mnemo_search_seconds",
+            &[("strategy", strategy.to_owned())],
+            took,
+        );
+    }
+
+    /// One answered HTTP request, by route template (never a path with ids in it).
+    pub(crate) fn request(&self, method: &str, route: &str, status: u16, took: Duration) {
+        self.prometheus.time(
+            "mnemo_http_request_duration_seconds",
+            &[
+                ("method", method.to_owned()),
+                ("route", route.to_owned()),
+                ("status", status.to_string()),
+            ],
+            took,
+        );
+    }
+
+    /// The registry, to set totals and gauges before rendering.
+    pub(crate) fn prometheus(&self) -> &Prometheus {
+        &self.prometheus
     }
 
     /// Reads every counter.

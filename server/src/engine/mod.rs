@@ -9,6 +9,7 @@ mod llm_units;
 mod metrics;
 mod persona;
 mod pipeline;
+mod prometheus;
 mod rate;
 mod recovery;
 mod search;

@@ -93,8 +93,13 @@ impl Engine {
                 }
                 .into());
             }
+            let started = std::time::Instant::now();
             let ranking = retriever.search(user, &params)?;
-            shared.metrics.searched();
+            let strategy = match params.method.strategy.unwrap_or(config.strategy) {
+                retrieval::StrategyKind::Memgas => "memgas",
+                retrieval::StrategyKind::Hybrid => "hybrid",
+            };
+            shared.metrics.searched(strategy, started.elapsed());
             let ids: Vec<UnitId> = ranking.hits.iter().map(|h| h.unit_id).collect();
             let mut units: BTreeMap<UnitId, Unit> = shared
                 .store

@@ -3,6 +3,8 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
 use memory::TenantId;
 
 use super::auth::Caller;
@@ -76,6 +78,18 @@ pub(super) async fn revoke_key(
 ) -> Result<Reply<KeyOut>, ApiError> {
     let key = engine.revoke_key(&access, key_id).await?;
     Ok(reply(StatusCode::OK, key.into()))
+}
+
+/// `GET /metrics`: the Prometheus text format.
+pub(super) async fn metrics(
+    State(engine): State<Engine>,
+    Caller(access): Caller,
+) -> Result<impl IntoResponse, ApiError> {
+    let text = engine.prometheus_text(&access).await?;
+    Ok((
+        [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        text,
+    ))
 }
 
 /// `GET /v1/admin/stats`

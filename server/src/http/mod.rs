@@ -12,11 +12,13 @@ mod system;
 mod units;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::error_handling::HandleErrorLayer;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::routing::{delete, get, patch, post};
 use axum::{BoxError, Json, Router};
 use tower::ServiceBuilder;
@@ -77,6 +79,24 @@ fn request_span(req: &Request) -> tracing::Span {
     tracing::info_span!("request", method = %req.method(), path, request_id = id)
 }
 
+/// Records every answered request's latency by method, route template and status.
+async fn measure(State(engine): State<Engine>, req: Request, next: Next) -> Response {
+    let method = req.method().as_str().to_owned();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let started = Instant::now();
+    let response = next.run(req).await;
+    engine.record_request(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
+}
+
 /// The whole API over an engine.
 pub(crate) fn router(engine: Engine) -> Router {
     let limits = engine.config().server.clone();
@@ -95,6 +115,7 @@ pub(crate) fn router(engine: Engine) -> Router {
         .route("/v1/admin/keys", post(admin::create_key).get(admin::keys))
         .route("/v1/admin/keys/{key_id}", delete(admin::revoke_key))
         .route("/v1/admin/stats", get(admin::stats))
+        .route("/metrics", get(admin::metrics))
         .route(
             &format!("{users}/sessions"),
             post(sessions::create).get(sessions::list),
@@ -122,6 +143,10 @@ pub(crate) fn router(engine: Engine) -> Router {
         .fallback(system::not_found)
         .method_not_allowed_fallback(system::method_not_allowed)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            engine.clone(),
+            measure,
+        ))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(Counter::default()))
