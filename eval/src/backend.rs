@@ -3,11 +3,11 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use memory::{NewSession, TenantId, UserId};
+use memory::{Channel, NewSession, TenantId, UserId};
 use retrieval::SearchParams;
 use serde_json::{Map, Value, json};
 use server::Engine;
-use server::engine::{Access, Internal, SearchResult};
+use server::engine::{Access, Internal, PersonaFilter, SearchResult};
 
 use crate::metrics::{RetrievedTurn, RetrievedUnit};
 use crate::modes::ModeOptions;
@@ -149,7 +149,7 @@ impl Backend {
         match self {
             Self::InProcess(engine) => {
                 let persona = engine
-                    .persona(&eval_access(), UserId::new(user)?, None, false)
+                    .persona(&eval_access(), UserId::new(user)?, PersonaFilter::default())
                     .await?;
                 Ok(persona
                     .statements
@@ -200,7 +200,13 @@ impl Backend {
         match self {
             Self::InProcess(engine) => {
                 engine
-                    .ingest(&eval_access(), UserId::new(user)?, session.clone(), true)
+                    .ingest(
+                        &eval_access(),
+                        UserId::new(user)?,
+                        session.clone(),
+                        Channel::Import,
+                        true,
+                    )
                     .await?;
             }
             Self::Http { client, base, key } => {

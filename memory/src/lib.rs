@@ -23,8 +23,8 @@ pub mod vector_index;
 pub use error::{ErrorKind, MemoryError, Result};
 pub use ids::{SessionId, TenantId, TurnId, UnitId, UserId, UserRef};
 pub use model::{
-    Granularity, NewSession, NewTurn, Producer, Role, ScoredUnit, SessionRecord, SessionStatus,
-    SessionSummary, TimeRange, TurnRecord, TurnRef, Unit, UnitDraft, UnitFilter,
-    UnknownGranularity,
+    Channel, Granularity, NewSession, NewTurn, Producer, Role, ScoredUnit, SessionRecord,
+    SessionStatus, SessionSummary, Source, TimeRange, TurnRecord, TurnRef, Unit, UnitDraft,
+    UnitFilter, UnknownGranularity,
 };
 pub use time::Timestamp;

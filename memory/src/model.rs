@@ -106,6 +106,70 @@ impl Role {
     }
 }
 
+/// How a turn reached mnemo, as its writer declares it (a key may be limited to some).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// The conversation itself, sent by the chat agent that had it.
+    #[default]
+    Chat,
+    /// A bulk import of histories (LoCoMo, exported chats).
+    Import,
+    /// A tool's output or a tool call writing to memory.
+    Tool,
+    /// A web page or form.
+    Web,
+    /// Another agent writing on the user's behalf.
+    Agent,
+}
+
+impl Channel {
+    /// Every channel, in order.
+    pub const ALL: [Channel; 5] = [
+        Channel::Chat,
+        Channel::Import,
+        Channel::Tool,
+        Channel::Web,
+        Channel::Agent,
+    ];
+
+    /// The stable lower-case name used in storage and on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Chat => "chat",
+            Self::Import => "import",
+            Self::Tool => "tool",
+            Self::Web => "web",
+            Self::Agent => "agent",
+        }
+    }
+
+    /// Parses a stored channel name.
+    pub fn from_stored(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// Who wrote a turn into mnemo (the key id, or `import`, `eval`, `anonymous`...) and through
+/// which channel: what trust by source rests on. Never taken from the client's body.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Source {
+    pub writer: String,
+    pub channel: Channel,
+}
+
+impl Default for Source {
+    /// Turns stored before writers were recorded.
+    fn default() -> Self {
+        Self {
+            writer: "unknown".to_owned(),
+            channel: Channel::Chat,
+        }
+    }
+}
+
 /// What produced a unit's text, kept with the unit as part of its provenance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -229,6 +293,7 @@ pub struct TurnRecord {
     pub external_id: Option<String>,
     pub caption: Option<String>,
     pub metadata: Option<serde_json::Value>,
+    pub source: Source,
 }
 
 /// A stored session with its turns.
@@ -261,6 +326,8 @@ pub struct TurnRef {
     pub turn_id: TurnId,
     pub external_id: Option<String>,
     pub speaker: String,
+    pub role: Role,
+    pub source: Source,
 }
 
 /// A unit about to be stored: built from a session, not yet given an id.

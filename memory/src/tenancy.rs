@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{TenantId, Timestamp, UserId};
+use crate::{Channel, TenantId, Timestamp, UserId};
 
 /// What a tenant key may do. A closed set; each operation needs one scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -70,6 +70,8 @@ pub struct ApiKey {
     pub scopes: Vec<Scope>,
     /// The only users the key may reach; `None` for every user of the tenant.
     pub user_ids: Option<Vec<UserId>>,
+    /// The only channels the key may declare its writes come through; `None` for any.
+    pub channels: Option<Vec<Channel>>,
     pub secret_hash: [u8; 32],
     pub created_at: Timestamp,
     /// Who created it: `admin` or another key's id.

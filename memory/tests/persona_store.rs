@@ -39,6 +39,7 @@ fn session(store: &SqliteStore, id: &str, at: i64) -> (SessionKey, Vec<TurnId>) 
             &Limits::default(),
             Timestamp(at),
             ACTOR,
+            memory::Channel::Chat,
         )
         .unwrap();
     let input = store.build_input(receipt.session_key).unwrap().unwrap();

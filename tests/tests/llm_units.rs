@@ -10,7 +10,7 @@ use axum::Router;
 use axum::http::{Method, StatusCode};
 use memory::store::{Actor, SqliteStore};
 use memory::validate::Limits;
-use memory::{NewSession, NewTurn, Role, SessionId, Timestamp, UserId, UserRef};
+use memory::{Channel, NewSession, NewTurn, Role, SessionId, Timestamp, UserId, UserRef};
 use serde_json::{Value, json};
 use server::llm::LlmConfig;
 use tests::scripted_llm::{self, Script, Step};
@@ -291,6 +291,7 @@ async fn a_batch_of_sessions_is_sent_to_a_scripted_llm_concurrently() {
                     &Limits::default(),
                     Timestamp(0),
                     Actor("test"),
+                    Channel::Chat,
                 )
                 .unwrap();
         }

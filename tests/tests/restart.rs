@@ -7,7 +7,7 @@
 use axum::http::{Method, StatusCode};
 use memory::store::{Actor, SqliteStore};
 use memory::validate::Limits;
-use memory::{NewSession, NewTurn, Role, SessionId, Timestamp, UserId, UserRef};
+use memory::{Channel, NewSession, NewTurn, Role, SessionId, Timestamp, UserId, UserRef};
 use serde_json::json;
 use tests::{call, config, embedder, external_ids, fixture, ingest_conversation, open_engine};
 
@@ -76,6 +76,7 @@ async fn a_session_acknowledged_before_a_crash_is_built_at_the_next_start() {
                 &Limits::default(),
                 Timestamp(0),
                 Actor("test"),
+                Channel::Chat,
             )
             .unwrap();
     }

@@ -126,6 +126,7 @@ mod tests {
                     external_id: None,
                     caption: None,
                     metadata: None,
+                    source: crate::Source::default(),
                 })
                 .collect(),
         }

@@ -54,6 +54,7 @@ mod tests {
             external_id: None,
             caption: caption.map(Into::into),
             metadata: None,
+            source: crate::Source::default(),
         }
     }
 

@@ -106,6 +106,7 @@ mod tests {
                 external_id: None,
                 caption: None,
                 metadata: None,
+                source: crate::Source::default(),
             })
             .collect();
         let rendered = turns.iter().map(super::super::render_turn).collect();

@@ -6,7 +6,7 @@
 //! (`user_not_found`), so a key never learns whether another tenant's user exists.
 
 use memory::tenancy::{ApiKey, Scope};
-use memory::{MemoryError, TenantId, UserId, UserRef};
+use memory::{Channel, MemoryError, TenantId, UserId, UserRef};
 
 use crate::{Error, Result};
 
@@ -46,6 +46,7 @@ enum Caller {
         tenant: TenantId,
         scopes: Vec<Scope>,
         users: Option<Vec<UserId>>,
+        channels: Option<Vec<Channel>>,
     },
     /// A caller inside the process.
     Internal { tenant: TenantId, why: Internal },
@@ -117,6 +118,7 @@ impl Access {
                 tenant: key.tenant.clone(),
                 scopes: key.scopes.clone(),
                 users: key.user_ids.clone(),
+                channels: key.channels.clone(),
             },
         }
     }
@@ -186,6 +188,20 @@ impl Access {
         }
     }
 
+    /// Whether the caller may say its writes come through `channel`.
+    pub fn declare(&self, channel: Channel) -> Result<()> {
+        match &self.caller {
+            Caller::Key {
+                channels: Some(allowed),
+                ..
+            } if !allowed.contains(&channel) => Err(forbidden(format!(
+                "this key may not write through the {} channel",
+                channel.as_str()
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// Creating, listing and deleting tenants, and server statistics: the admin key only.
     pub fn operate(&self) -> Result<()> {
         match &self.caller {
@@ -226,6 +242,7 @@ mod tests {
             name: None,
             scopes: scopes.to_vec(),
             user_ids: users.map(|u| u.iter().map(|s| UserId::new(*s).unwrap()).collect()),
+            channels: Some(vec![Channel::Chat]),
             secret_hash: [0; 32],
             created_at: memory::Timestamp(0),
             created_by: "admin".to_owned(),
@@ -257,6 +274,14 @@ mod tests {
         assert_eq!(check(&Access::open(), "ann", Scope::Write), "ok");
         let internal = Access::internal(TenantId::default_tenant(), Internal::Import);
         assert_eq!(check(&internal, "ann", Scope::Write), "ok");
+    }
+
+    #[test]
+    fn a_key_declares_only_its_channels() {
+        let k = key(&[Scope::Write], None);
+        assert!(k.declare(Channel::Chat).is_ok());
+        assert!(k.declare(Channel::Tool).is_err());
+        assert!(Access::open().declare(Channel::Tool).is_ok());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use memory::tenancy::{ApiKey, Scope, Tenant, TenantDeleted};
-use memory::{MemoryError, TenantId, UserId};
+use memory::{Channel, MemoryError, TenantId, UserId};
 
 use super::access::{Access, KeyAuthority};
 use super::keys::{hash, new_credentials, token};
@@ -21,6 +21,8 @@ pub struct NewKey {
     pub scopes: Vec<Scope>,
     /// The only users the key may reach; `None` for all of the tenant's.
     pub user_ids: Option<Vec<UserId>>,
+    /// The only channels the key may declare; `None` for any.
+    pub channels: Option<Vec<Channel>>,
 }
 
 /// A created key with its token, which is shown this once and never stored.
@@ -98,6 +100,17 @@ fn settle_key(authority: &KeyAuthority, new: NewKey) -> Result<(TenantId, NewKey
     let mut scopes = new.scopes;
     scopes.sort_unstable();
     scopes.dedup();
+    let mut channels = new.channels;
+    if let Some(list) = &mut channels {
+        if list.is_empty() {
+            return Err(invalid(
+                "channels",
+                "name at least one channel, or leave it out",
+            ));
+        }
+        list.sort_unstable();
+        list.dedup();
+    }
     let mut user_ids = new.user_ids;
     if let Some(users) = &mut user_ids {
         users.sort_unstable();
@@ -110,6 +123,7 @@ fn settle_key(authority: &KeyAuthority, new: NewKey) -> Result<(TenantId, NewKey
             name: new.name,
             scopes,
             user_ids,
+            channels,
         },
     ))
 }
@@ -168,6 +182,7 @@ impl Engine {
             name: new.name,
             scopes: new.scopes,
             user_ids: new.user_ids,
+            channels: new.channels,
             secret_hash: hash(&secret),
             created_at: now(),
             created_by: access.actor().to_owned(),
@@ -278,6 +293,7 @@ mod tests {
             name: None,
             scopes: vec![Scope::Write, Scope::Read, Scope::Read],
             user_ids: users.map(|u| u.iter().map(|s| UserId::new(*s).unwrap()).collect()),
+            channels: None,
         }
     }
 

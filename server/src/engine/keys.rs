@@ -125,6 +125,7 @@ mod tests {
             name: None,
             scopes: vec![Scope::Read],
             user_ids: None,
+            channels: None,
             secret_hash: hash(secret),
             created_at: Timestamp(0),
             created_by: "admin".to_owned(),

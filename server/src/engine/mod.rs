@@ -18,7 +18,7 @@ mod worker;
 pub use access::{Access, Internal, UserPass};
 pub use admin::{CreatedKey, NewKey};
 pub use metrics::{Metrics, MetricsSnapshot};
-pub use persona::Persona;
+pub use persona::{Persona, PersonaFilter};
 pub use pipeline::BuildOutcome;
 pub use rate::RateLimitConfig;
 pub use search::{SearchOutcome, SearchResult};
@@ -38,8 +38,8 @@ use memory::tenancy::Scope;
 use memory::text_index::{TantivyIndex, TextIndex};
 use memory::vector_index::{ExactIndex, VectorIndex, VectorQuery};
 use memory::{
-    Granularity, MemoryError, NewSession, NewTurn, SessionId, SessionRecord, SessionStatus,
-    SessionSummary, TimeRange, Timestamp, TurnId, Unit, UnitFilter, UnitId, UserId,
+    Channel, Granularity, MemoryError, NewSession, NewTurn, SessionId, SessionRecord,
+    SessionStatus, SessionSummary, TimeRange, Timestamp, TurnId, Unit, UnitFilter, UnitId, UserId,
 };
 use retrieval::association::AssociationConfig;
 use retrieval::router::RouteWeight;
@@ -301,8 +301,10 @@ impl Engine {
         access: &Access,
         user: UserId,
         session: NewSession,
+        channel: Channel,
     ) -> Result<PendingIngest> {
         let pass = access.user(user, Scope::Write)?;
+        access.declare(channel)?;
         self.inner.rates.check(access, rate::Class::Ingest)?;
         let shared = self.shared();
         let limits = self.inner.config.limits.clone();
@@ -313,6 +315,7 @@ impl Engine {
                 &limits,
                 now(),
                 Actor(pass.actor()),
+                channel,
             )?)
         })
         .await?;
@@ -325,9 +328,10 @@ impl Engine {
         access: &Access,
         user: UserId,
         session: NewSession,
+        channel: Channel,
         wait: bool,
     ) -> Result<IngestReport> {
-        let pending = self.submit(access, user, session).await?;
+        let pending = self.submit(access, user, session, channel).await?;
         if wait {
             pending.wait().await
         } else {
@@ -342,9 +346,11 @@ impl Engine {
         user: UserId,
         session_id: SessionId,
         turns: Vec<NewTurn>,
+        channel: Channel,
         wait: bool,
     ) -> Result<IngestReport> {
         let pass = access.user(user, Scope::Write)?;
+        access.declare(channel)?;
         self.inner.rates.check(access, rate::Class::Ingest)?;
         let shared = self.shared();
         let limits = self.inner.config.limits.clone();
@@ -356,6 +362,7 @@ impl Engine {
                 &limits,
                 now(),
                 Actor(pass.actor()),
+                channel,
             )?)
         })
         .await?;

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use memory::persona::{Statement, StatementEdit, StatementVersion};
 use memory::store::{Actor, SessionKey, SqliteStore, StatementTurn};
 use memory::tenancy::Scope;
-use memory::{TurnId, UserId};
+use memory::{Channel, TurnId, UserId};
 use tokio::sync::oneshot;
 
 use super::access::Access;
@@ -16,6 +16,29 @@ use super::pipeline::Parts;
 use super::worker::{Job, build_settled};
 use super::{Engine, blocking, now};
 use crate::{Error, Result};
+
+/// Which statements a persona read returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersonaFilter {
+    /// Only this speaker's statements.
+    pub speaker: Option<String>,
+    /// Only statements with a provenance turn this writer (a key id, `import`, ...) wrote.
+    pub writer: Option<String>,
+    /// Only statements with a provenance turn that came through this channel (with `writer`,
+    /// the same turn must match both).
+    pub channel: Option<Channel>,
+    /// Also superseded and deleted statements.
+    pub history: bool,
+}
+
+impl PersonaFilter {
+    fn admits(&self, turn: &StatementTurn) -> bool {
+        self.writer
+            .as_ref()
+            .is_none_or(|w| *w == turn.source.writer)
+            && self.channel.is_none_or(|c| c == turn.source.channel)
+    }
+}
 
 /// A user's persona as readers see it.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,30 +57,37 @@ impl Engine {
         &self,
         access: &Access,
         user: UserId,
-        speaker: Option<String>,
-        history: bool,
+        filter: PersonaFilter,
     ) -> Result<Persona> {
         let pass = access.user(user, Scope::Read)?;
         let shared = self.shared();
         blocking(move || {
-            let statements = shared
-                .store
-                .statements(pass.user(), speaker.as_deref(), history)?;
-            let active: Vec<Statement> = statements
-                .iter()
-                .filter(|s| s.is_active())
-                .cloned()
-                .collect();
-            let summary = persona::render_summary(&active, speaker.as_deref());
+            let mut statements =
+                shared
+                    .store
+                    .statements(pass.user(), filter.speaker.as_deref(), filter.history)?;
             let mut ids: Vec<TurnId> = statements.iter().flat_map(|s| s.turns.clone()).collect();
             ids.sort_unstable();
             ids.dedup();
-            let turns = shared
+            let turns: HashMap<TurnId, StatementTurn> = shared
                 .store
                 .statement_turns(&ids)?
                 .into_iter()
                 .map(|t| (t.turn_id, t))
                 .collect();
+            if filter.writer.is_some() || filter.channel.is_some() {
+                statements.retain(|s| {
+                    s.turns
+                        .iter()
+                        .any(|t| turns.get(t).is_some_and(|t| filter.admits(t)))
+                });
+            }
+            let active: Vec<Statement> = statements
+                .iter()
+                .filter(|s| s.is_active())
+                .cloned()
+                .collect();
+            let summary = persona::render_summary(&active, filter.speaker.as_deref());
             Ok(Persona {
                 statements,
                 turns,

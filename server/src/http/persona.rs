@@ -18,9 +18,9 @@ pub(super) async fn get(
     Path(user_id): Path<String>,
     Query(query): Query<PersonaQuery>,
 ) -> Result<Reply<PersonaOut>, ApiError> {
-    let (speaker, history) = query.into_parts()?;
+    let filter = query.into_filter()?;
     let persona = engine
-        .persona(&access, dto::user_id(user_id)?, speaker, history)
+        .persona(&access, dto::user_id(user_id)?, filter)
         .await?;
     Ok(reply(StatusCode::OK, persona.into()))
 }

@@ -33,8 +33,11 @@ pub(super) async fn create(
     Json(body): Json<SessionIn>,
 ) -> Result<Reply<IngestOut>, ApiError> {
     let user = dto::user_id(user_id)?;
+    let channel = body.channel;
     let session = body.into_session(crate::engine::now())?;
-    let report = engine.ingest(&access, user, session, q.wait).await?;
+    let report = engine
+        .ingest(&access, user, session, channel, q.wait)
+        .await?;
     Ok(reply(ingest_status(&report), report.into()))
 }
 
@@ -47,8 +50,10 @@ pub(super) async fn append(
     Json(body): Json<AppendIn>,
 ) -> Result<Reply<IngestOut>, ApiError> {
     let (user, session) = (dto::user_id(user_id)?, dto::session_id(session_id)?);
+    let channel = body.channel;
+    let turns = body.into_turns()?;
     let report = engine
-        .append(&access, user, session, body.into_turns()?, q.wait)
+        .append(&access, user, session, turns, channel, q.wait)
         .await?;
     Ok(reply(ingest_status(&report), report.into()))
 }

@@ -2,7 +2,7 @@
 
 pub mod locomo;
 
-use memory::UserId;
+use memory::{Channel, UserId};
 
 use crate::engine::Access;
 use crate::{Engine, Result};
@@ -35,7 +35,11 @@ pub async fn import_locomo(
         for session in conversation.sessions {
             summary.sessions += 1;
             summary.turns += session.turns.len();
-            pending.push(engine.submit(access, user.clone(), session).await?);
+            pending.push(
+                engine
+                    .submit(access, user.clone(), session, Channel::Import)
+                    .await?,
+            );
         }
     }
     for p in pending {

@@ -12,7 +12,7 @@ use crate::persona::{
     MergePlan, Statement, StatementEdit, StatementRef, StatementStatus, StatementVersion,
 };
 use crate::store::{Actor, SessionKey};
-use crate::{MemoryError, Producer, Result, SessionId, Timestamp, TurnId, UserRef};
+use crate::{MemoryError, Producer, Result, Role, SessionId, Source, Timestamp, TurnId, UserRef};
 
 /// The longest statement text a person may write.
 pub const MAX_STATEMENT_CHARS: usize = 1_000;
@@ -36,6 +36,8 @@ pub struct StatementTurn {
     pub session_id: SessionId,
     pub external_id: Option<String>,
     pub speaker: String,
+    pub role: Role,
+    pub source: Source,
 }
 
 mod edits;
@@ -399,8 +401,8 @@ impl SqliteStore {
     pub fn statement_turns(&self, turns: &[TurnId]) -> Result<Vec<StatementTurn>> {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT t.id, s.session_id, t.external_id, t.speaker FROM turns t
-                 JOIN sessions s ON s.id = t.session_pk WHERE t.id = ?1",
+                "SELECT t.id, s.session_id, t.external_id, t.speaker, t.role, t.writer, t.channel
+                 FROM turns t JOIN sessions s ON s.id = t.session_pk WHERE t.id = ?1",
             )?;
             let mut out = Vec::with_capacity(turns.len());
             for t in turns {
@@ -411,15 +413,19 @@ impl SqliteStore {
                             r.get::<_, String>(1)?,
                             r.get::<_, Option<String>>(2)?,
                             r.get::<_, String>(3)?,
+                            Role::from_stored(&r.get::<_, String>(4)?),
+                            super::sessions::source_at(r, 5)?,
                         ))
                     })
                     .optional()?;
-                if let Some((id, session, external_id, speaker)) = row {
+                if let Some((id, session, external_id, speaker, role, source)) = row {
                     out.push(StatementTurn {
                         turn_id: TurnId(id),
                         session_id: SessionId::new(session)?,
                         external_id,
                         speaker,
+                        role,
+                        source,
                     });
                 }
             }

@@ -195,6 +195,14 @@ CREATE TABLE api_keys (
 ) WITHOUT ROWID;
 CREATE INDEX api_keys_tenant ON api_keys(tenant);
 "#,
+    r#"
+-- Who wrote each turn (a key id, or an internal writer) and the channel it came through.
+-- Turns from before were written by someone unrecorded.
+ALTER TABLE turns ADD COLUMN writer TEXT NOT NULL DEFAULT 'unknown';
+ALTER TABLE turns ADD COLUMN channel TEXT NOT NULL DEFAULT 'chat';
+-- The channels a key may declare (a comma-separated list), NULL for any.
+ALTER TABLE api_keys ADD COLUMN channels TEXT;
+"#,
 ];
 
 /// Brings the database to the newest schema version.

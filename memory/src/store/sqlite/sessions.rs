@@ -11,8 +11,8 @@ use crate::store::{
 };
 use crate::validate::{Limits, check_title, check_turns};
 use crate::{
-    MemoryError, NewSession, NewTurn, Result, Role, SessionId, SessionRecord, SessionStatus,
-    SessionSummary, Timestamp, TurnId, TurnRecord, UserRef,
+    Channel, MemoryError, NewSession, NewTurn, Result, Role, SessionId, SessionRecord,
+    SessionStatus, SessionSummary, Source, Timestamp, TurnId, TurnRecord, UserRef,
 };
 
 struct SessionRow {
@@ -51,9 +51,18 @@ fn require_session(conn: &Connection, user: &UserRef, id: &SessionId) -> Result<
     Ok((user_pk, row))
 }
 
+/// A turn's writer and channel, read from columns `i` and `i + 1` of a row.
+pub(super) fn source_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Source> {
+    Ok(Source {
+        writer: r.get(i)?,
+        channel: Channel::from_stored(&r.get::<_, String>(i + 1)?).unwrap_or_default(),
+    })
+}
+
 pub(super) fn load_turns(conn: &Connection, session: SessionKey) -> Result<Vec<TurnRecord>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, position, speaker, role, text, timestamp, external_id, caption, metadata
+        "SELECT id, position, speaker, role, text, timestamp, external_id, caption, metadata,
+                writer, channel
          FROM turns WHERE session_pk = ?1 ORDER BY position",
     )?;
     let rows = stmt.query_map([session.0], |r| {
@@ -68,6 +77,7 @@ pub(super) fn load_turns(conn: &Connection, session: SessionKey) -> Result<Vec<T
             external_id: r.get(6)?,
             caption: r.get(7)?,
             metadata: metadata.and_then(|m| serde_json::from_str(&m).ok()),
+            source: source_at(r, 9)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -88,11 +98,12 @@ fn insert_turns(
     session: SessionKey,
     first: usize,
     turns: &[NewTurn],
+    source: &Source,
 ) -> Result<()> {
     let mut stmt = tx.prepare_cached(
         "INSERT INTO turns (session_pk, position, speaker, role, text, timestamp, external_id,
-                            caption, metadata)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                            caption, metadata, writer, channel)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
     for (i, t) in turns.iter().enumerate() {
         stmt.execute(params![
@@ -105,6 +116,8 @@ fn insert_turns(
             t.external_id,
             t.caption,
             t.metadata.as_ref().map(|m| m.to_string()),
+            source.writer,
+            source.channel.as_str(),
         ])?;
     }
     Ok(())
@@ -128,13 +141,18 @@ fn append_after(
     limits: &Limits,
     now: Timestamp,
     actor: Actor<'_>,
+    channel: Channel,
 ) -> Result<()> {
     let taken: HashSet<String> = stored
         .iter()
         .filter_map(|t| t.external_id.clone())
         .collect();
     check_turns(new_turns, stored.len(), &taken, limits)?;
-    insert_turns(tx, row.key, stored.len(), new_turns)?;
+    let source = Source {
+        writer: actor.0.to_owned(),
+        channel,
+    };
+    insert_turns(tx, row.key, stored.len(), new_turns, &source)?;
     set_pending(tx, row.key, now)?;
     audit::record(
         tx,
@@ -145,7 +163,11 @@ fn append_after(
         Some(session_id),
         None,
         None,
-        Some(json!({ "appended": new_turns.len(), "turn_count": stored.len() + new_turns.len() })),
+        Some(json!({
+            "appended": new_turns.len(),
+            "turn_count": stored.len() + new_turns.len(),
+            "channel": channel,
+        })),
     )?;
     Ok(())
 }
@@ -182,6 +204,7 @@ impl SqliteStore {
         limits: &Limits,
         now: Timestamp,
         actor: Actor<'_>,
+        channel: Channel,
     ) -> Result<IngestReceipt> {
         check_title(session.title.as_deref(), limits)?;
         self.write(|tx| {
@@ -224,6 +247,7 @@ impl SqliteStore {
                     limits,
                     now,
                     actor,
+                    channel,
                 )?;
                 return receipt(
                     tx,
@@ -247,7 +271,11 @@ impl SqliteStore {
                 now.0
             ])?;
             let key = SessionKey(tx.last_insert_rowid());
-            insert_turns(tx, key, 0, &session.turns)?;
+            let source = Source {
+                writer: actor.0.to_owned(),
+                channel,
+            };
+            insert_turns(tx, key, 0, &session.turns, &source)?;
             audit::record(
                 tx,
                 now,
@@ -257,9 +285,11 @@ impl SqliteStore {
                 Some(&session.session_id),
                 None,
                 None,
-                Some(
-                    json!({ "turn_count": session.turns.len(), "started_at": session.started_at }),
-                ),
+                Some(json!({
+                    "turn_count": session.turns.len(),
+                    "started_at": session.started_at,
+                    "channel": channel,
+                })),
             )?;
             receipt(
                 tx,
@@ -280,6 +310,7 @@ impl SqliteStore {
         limits: &Limits,
         now: Timestamp,
         actor: Actor<'_>,
+        channel: Channel,
     ) -> Result<IngestReceipt> {
         if turns.is_empty() {
             return Err(MemoryError::InvalidField {
@@ -291,7 +322,7 @@ impl SqliteStore {
             let (_, row) = require_session(tx, user, session_id)?;
             let stored = load_turns(tx, row.key)?;
             append_after(
-                tx, user, session_id, &row, &stored, turns, limits, now, actor,
+                tx, user, session_id, &row, &stored, turns, limits, now, actor, channel,
             )?;
             receipt(
                 tx,

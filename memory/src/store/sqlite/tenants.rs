@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::SqliteStore;
 use crate::tenancy::{ApiKey, Scope, Tenant, TenantDeleted};
-use crate::{MemoryError, Result, TenantId, Timestamp, UserId};
+use crate::{Channel, MemoryError, Result, TenantId, Timestamp, UserId};
 
 fn tenant_exists(conn: &Connection, tenant: &TenantId) -> Result<bool> {
     Ok(conn
@@ -26,7 +26,7 @@ fn require_tenant(conn: &Connection, tenant: &TenantId) -> Result<()> {
 }
 
 const KEY_COLUMNS: &str = "key_id, tenant, name, scopes, user_ids, secret_hash, created_at,
-    created_by, revoked_at";
+    created_by, revoked_at, channels";
 
 /// A key row before its ids and scopes are checked.
 struct RawKey {
@@ -39,6 +39,7 @@ struct RawKey {
     created_at: i64,
     created_by: String,
     revoked_at: Option<i64>,
+    channels: Option<String>,
 }
 
 fn raw_key(r: &Row<'_>) -> rusqlite::Result<RawKey> {
@@ -52,6 +53,7 @@ fn raw_key(r: &Row<'_>) -> rusqlite::Result<RawKey> {
         created_at: r.get(6)?,
         created_by: r.get(7)?,
         revoked_at: r.get(8)?,
+        channels: r.get(9)?,
     })
 }
 
@@ -79,6 +81,15 @@ fn finish_key(raw: RawKey) -> Result<ApiKey> {
             )
         }
     };
+    let channels = raw
+        .channels
+        .map(|list| {
+            list.split(',')
+                .filter(|s| !s.is_empty())
+                .map(|s| Channel::from_stored(s).ok_or_else(|| corrupt(format!("channel {s:?}"))))
+                .collect::<Result<Vec<_>>>()
+        })
+        .transpose()?;
     let secret_hash: [u8; 32] = raw
         .secret_hash
         .try_into()
@@ -89,6 +100,7 @@ fn finish_key(raw: RawKey) -> Result<ApiKey> {
         name: raw.name,
         scopes,
         user_ids,
+        channels,
         secret_hash,
         created_at: Timestamp(raw.created_at),
         created_by: raw.created_by,
@@ -195,7 +207,7 @@ impl SqliteStore {
         self.write(|tx| {
             require_tenant(tx, &key.tenant)?;
             tx.prepare_cached(&format!(
-                "INSERT INTO api_keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                "INSERT INTO api_keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
             ))?
             .execute(params![
                 key.key_id,
@@ -207,6 +219,9 @@ impl SqliteStore {
                 key.created_at.0,
                 key.created_by,
                 key.revoked_at.map(|t| t.0),
+                key.channels.as_ref().map(|list| {
+                    list.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(",")
+                }),
             ])?;
             Ok(())
         })

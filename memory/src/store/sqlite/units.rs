@@ -9,7 +9,7 @@ use serde_json::json;
 use super::{SqliteStore, audit, index_log, require_user, session_head, terms};
 use crate::store::{Actor, IndexOp, IndexedUnit, SessionBuild, SessionKey};
 use crate::{
-    Granularity, MemoryError, Producer, Result, SessionId, Timestamp, TurnId, TurnRef, Unit,
+    Granularity, MemoryError, Producer, Result, Role, SessionId, Timestamp, TurnId, TurnRef, Unit,
     UnitFilter, UnitId, UserRef,
 };
 
@@ -73,7 +73,8 @@ fn raw_unit(r: &Row<'_>) -> rusqlite::Result<RawUnit> {
 
 fn turn_refs(conn: &Connection, unit: i64) -> Result<Vec<TurnRef>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT t.id, t.external_id, t.speaker FROM unit_turns ut JOIN turns t ON t.id = ut.turn_id
+        "SELECT t.id, t.external_id, t.speaker, t.role, t.writer, t.channel
+         FROM unit_turns ut JOIN turns t ON t.id = ut.turn_id
          WHERE ut.unit_id = ?1 ORDER BY t.position",
     )?;
     let rows = stmt.query_map([unit], |r| {
@@ -81,6 +82,8 @@ fn turn_refs(conn: &Connection, unit: i64) -> Result<Vec<TurnRef>> {
             turn_id: TurnId(r.get(0)?),
             external_id: r.get(1)?,
             speaker: r.get(2)?,
+            role: Role::from_stored(&r.get::<_, String>(3)?),
+            source: super::sessions::source_at(r, 4)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

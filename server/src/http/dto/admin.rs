@@ -1,7 +1,7 @@
 //! Wire types of the admin endpoints: tenants, keys and server statistics.
 
 use memory::tenancy::{ApiKey, Scope, Tenant, TenantDeleted};
-use memory::{TenantId, UserId};
+use memory::{Channel, TenantId, UserId};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{CreatedKey, Health, NewKey};
@@ -80,6 +80,8 @@ pub(crate) struct KeyIn {
     scopes: Vec<Scope>,
     #[serde(default)]
     user_ids: Option<Vec<String>>,
+    #[serde(default)]
+    channels: Option<Vec<Channel>>,
 }
 
 impl KeyIn {
@@ -92,6 +94,7 @@ impl KeyIn {
                 .user_ids
                 .map(|ids| ids.into_iter().map(UserId::new).collect())
                 .transpose()?,
+            channels: self.channels,
         })
     }
 }
@@ -118,6 +121,7 @@ pub(crate) struct KeyOut {
     name: Option<String>,
     scopes: Vec<Scope>,
     user_ids: Option<Vec<String>>,
+    channels: Option<Vec<Channel>>,
     created_at: String,
     created_by: String,
     revoked_at: Option<String>,
@@ -133,6 +137,7 @@ impl From<ApiKey> for KeyOut {
             user_ids: k
                 .user_ids
                 .map(|ids| ids.into_iter().map(|u| u.to_string()).collect()),
+            channels: k.channels,
             created_at: k.created_at.to_rfc3339(),
             created_by: k.created_by,
             revoked_at: k.revoked_at.map(|t| t.to_rfc3339()),

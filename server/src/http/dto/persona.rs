@@ -2,12 +2,12 @@
 
 use std::collections::HashMap;
 
-use memory::TurnId;
 use memory::persona::{Statement, StatementEdit, StatementKind, StatementVersion};
 use memory::store::{MAX_STATEMENT_CHARS, StatementTurn};
+use memory::{Channel, Role, TurnId};
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Persona;
+use crate::engine::{Persona, PersonaFilter};
 use crate::http::error::ApiError;
 
 /// The most characters of a speaker name in a filter.
@@ -19,13 +19,17 @@ const MAX_SPEAKER_CHARS: usize = 200;
 pub(crate) struct PersonaQuery {
     /// Only this speaker's statements (exact name, as in the turns).
     speaker: Option<String>,
+    /// Only statements with a provenance turn this writer wrote (a key id, `import`, ...).
+    writer: Option<String>,
+    /// Only statements with a provenance turn that came through this channel.
+    channel: Option<Channel>,
     /// Also superseded and deleted statements.
     #[serde(default)]
     history: bool,
 }
 
 impl PersonaQuery {
-    pub(crate) fn into_parts(self) -> Result<(Option<String>, bool), ApiError> {
+    pub(crate) fn into_filter(self) -> Result<PersonaFilter, ApiError> {
         if let Some(s) = &self.speaker
             && (s.trim().is_empty() || s.chars().count() > MAX_SPEAKER_CHARS)
         {
@@ -34,7 +38,20 @@ impl PersonaQuery {
                 format!("speaker must be 1 to {MAX_SPEAKER_CHARS} characters"),
             ));
         }
-        Ok((self.speaker, self.history))
+        if let Some(w) = &self.writer
+            && (w.is_empty() || w.chars().count() > MAX_SPEAKER_CHARS)
+        {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                format!("writer must be 1 to {MAX_SPEAKER_CHARS} characters"),
+            ));
+        }
+        Ok(PersonaFilter {
+            speaker: self.speaker,
+            writer: self.writer,
+            channel: self.channel,
+            history: self.history,
+        })
     }
 }
 
@@ -45,6 +62,13 @@ pub(crate) struct StatementTurnOut {
     session_id: String,
     external_id: Option<String>,
     speaker: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role: Option<Role>,
+    /// Who wrote the turn into mnemo.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    writer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    channel: Option<Channel>,
 }
 
 impl From<&StatementTurn> for StatementTurnOut {
@@ -54,6 +78,9 @@ impl From<&StatementTurn> for StatementTurnOut {
             session_id: t.session_id.to_string(),
             external_id: t.external_id.clone(),
             speaker: t.speaker.clone(),
+            role: Some(t.role),
+            writer: Some(t.source.writer.clone()),
+            channel: Some(t.source.channel),
         }
     }
 }
@@ -120,6 +147,9 @@ impl StatementOut {
                 session_id: String::new(),
                 external_id: None,
                 speaker: String::new(),
+                role: None,
+                writer: None,
+                channel: None,
             })
             .collect();
         Self {

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use memory::store::{DeleteCounts, IngestOutcome};
 use memory::{
-    NewSession, NewTurn, Role, SessionId, SessionRecord, SessionStatus, SessionSummary, Timestamp,
+    Channel, NewSession, NewTurn, Role, SessionId, SessionRecord, SessionStatus, SessionSummary,
+    Timestamp,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -81,6 +82,9 @@ pub(crate) struct SessionIn {
     started_at: Option<String>,
     #[serde(default)]
     title: Option<String>,
+    /// How the turns reached the caller; `chat` unless said.
+    #[serde(default)]
+    pub(crate) channel: Channel,
     turns: Vec<TurnIn>,
 }
 
@@ -125,6 +129,9 @@ impl SessionIn {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AppendIn {
+    /// How the turns reached the caller; `chat` unless said.
+    #[serde(default)]
+    pub(crate) channel: Channel,
     turns: Vec<TurnIn>,
 }
 
@@ -187,6 +194,9 @@ pub(crate) struct TurnOut {
     external_id: Option<String>,
     caption: Option<String>,
     metadata: Option<serde_json::Value>,
+    /// Who wrote the turn into mnemo, and through which channel.
+    writer: String,
+    channel: Channel,
 }
 
 /// A session with its turns.
@@ -221,6 +231,8 @@ impl From<SessionRecord> for SessionOut {
                     external_id: t.external_id,
                     caption: t.caption,
                     metadata: t.metadata,
+                    writer: t.source.writer,
+                    channel: t.source.channel,
                 })
                 .collect(),
         }

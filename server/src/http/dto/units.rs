@@ -1,6 +1,6 @@
 //! Unit wire types.
 
-use memory::{Granularity, SessionId, Unit, UnitFilter, UnitId};
+use memory::{Channel, Granularity, Role, SessionId, Unit, UnitFilter, UnitId};
 use serde::{Deserialize, Serialize};
 
 use crate::http::error::ApiError;
@@ -11,6 +11,10 @@ pub(crate) struct TurnRefOut {
     turn_id: i64,
     external_id: Option<String>,
     speaker: String,
+    role: Role,
+    /// Who wrote the turn into mnemo: a key id, or `import`, `eval`, `anonymous`...
+    writer: String,
+    channel: Channel,
     /// With `explain`: the turn's own similarity to the query.
     #[serde(skip_serializing_if = "Option::is_none")]
     relevance: Option<f32>,
@@ -76,6 +80,9 @@ impl UnitOut {
                     turn_id: t.turn_id.0,
                     external_id: t.external_id,
                     speaker: t.speaker,
+                    role: t.role,
+                    writer: t.source.writer,
+                    channel: t.source.channel,
                     relevance: relevance.get(i).copied().flatten(),
                 })
                 .collect(),

@@ -84,6 +84,7 @@ fn session(turns: &[(&str, Role, &str, Option<&str>)]) -> BuildInput {
                 external_id: None,
                 caption: caption.map(str::to_owned),
                 metadata: None,
+                source: memory::Source::default(),
             })
             .collect(),
     }
