@@ -6,7 +6,7 @@ use memory::persona::{
     MergePlan, Reinforcement, Statement, StatementEdit, StatementKind, StatementRef,
     StatementStatus, Supersession,
 };
-use memory::store::{Actor, SessionKey, SqliteStore};
+use memory::store::{Actor, SessionKey, SqliteStore, TurnWrite};
 use memory::validate::Limits;
 use memory::{NewSession, NewTurn, Producer, Role, SessionId, Timestamp, TurnId, UserId, UserRef};
 
@@ -37,9 +37,11 @@ fn session(store: &SqliteStore, id: &str, at: i64) -> (SessionKey, Vec<TurnId>) 
                 turns: vec![turn("first"), turn("second")],
             },
             &Limits::default(),
-            Timestamp(at),
-            ACTOR,
-            memory::Channel::Chat,
+            TurnWrite {
+                now: Timestamp(at),
+                actor: ACTOR,
+                channel: memory::Channel::Chat,
+            },
         )
         .unwrap();
     let input = store.build_input(receipt.session_key).unwrap().unwrap();

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{Method, StatusCode};
-use memory::store::{Actor, SqliteStore};
+use memory::store::{Actor, SqliteStore, TurnWrite};
 use memory::validate::Limits;
 use memory::{Channel, NewSession, NewTurn, Role, SessionId, Timestamp, UserId, UserRef};
 use serde_json::{Value, json};
@@ -289,9 +289,11 @@ async fn a_batch_of_sessions_is_sent_to_a_scripted_llm_concurrently() {
                     &user,
                     &stored_session(id, at),
                     &Limits::default(),
-                    Timestamp(0),
-                    Actor("test"),
-                    Channel::Chat,
+                    TurnWrite {
+                        now: Timestamp(0),
+                        actor: Actor("test"),
+                        channel: Channel::Chat,
+                    },
                 )
                 .unwrap();
         }

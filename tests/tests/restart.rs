@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use axum::http::{Method, StatusCode};
-use memory::store::{Actor, SqliteStore};
+use memory::store::{Actor, SqliteStore, TurnWrite};
 use memory::validate::Limits;
 use memory::{Channel, NewSession, NewTurn, Role, SessionId, Timestamp, UserId, UserRef};
 use serde_json::json;
@@ -74,9 +74,11 @@ async fn a_session_acknowledged_before_a_crash_is_built_at_the_next_start() {
                 &user,
                 &session,
                 &Limits::default(),
-                Timestamp(0),
-                Actor("test"),
-                Channel::Chat,
+                TurnWrite {
+                    now: Timestamp(0),
+                    actor: Actor("test"),
+                    channel: Channel::Chat,
+                },
             )
             .unwrap();
     }

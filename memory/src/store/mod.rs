@@ -12,8 +12,8 @@ pub use sqlite::SqliteStore;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Granularity, SessionId, SessionStatus, Timestamp, TurnId, TurnRecord, UnitDraft, UnitId,
-    UserRef,
+    Channel, Granularity, SessionId, SessionStatus, Timestamp, TurnId, TurnRecord, UnitDraft,
+    UnitId, UserRef,
 };
 
 /// The store's own key for a session: stable for the session's life, never reused.
@@ -121,6 +121,15 @@ pub enum IndexOp {
 /// Who made a change, for the audit log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Actor<'a>(pub &'a str);
+
+/// When turns are written, by whom and through which channel: stored on every turn and in the
+/// audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TurnWrite<'a> {
+    pub now: Timestamp,
+    pub actor: Actor<'a>,
+    pub channel: Channel,
+}
 
 /// One audit log entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

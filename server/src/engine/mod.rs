@@ -33,7 +33,7 @@ use memory::catalog::Catalog;
 use memory::embed::{Embedder, FastEmbedder};
 use memory::graph_index::GraphIndex;
 use memory::llm::{LanguageModel, LlmUsage};
-use memory::store::{Actor, DeleteCounts, IngestReceipt, SqliteStore};
+use memory::store::{Actor, DeleteCounts, IngestReceipt, SqliteStore, TurnWrite};
 use memory::tenancy::Scope;
 use memory::text_index::{TantivyIndex, TextIndex};
 use memory::vector_index::{ExactIndex, VectorIndex, VectorQuery};
@@ -313,9 +313,11 @@ impl Engine {
                 pass.user(),
                 &session,
                 &limits,
-                now(),
-                Actor(pass.actor()),
-                channel,
+                TurnWrite {
+                    now: now(),
+                    actor: Actor(pass.actor()),
+                    channel,
+                },
             )?)
         })
         .await?;
@@ -360,9 +362,11 @@ impl Engine {
                 &session_id,
                 &turns,
                 &limits,
-                now(),
-                Actor(pass.actor()),
-                channel,
+                TurnWrite {
+                    now: now(),
+                    actor: Actor(pass.actor()),
+                    channel,
+                },
             )?)
         })
         .await?;

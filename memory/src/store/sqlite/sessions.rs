@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::{SqliteStore, audit, index_log, persona, require_user, user_pk};
 use crate::store::{
-    Actor, BuildInput, DeleteCounts, IndexOp, IngestOutcome, IngestReceipt, SessionKey,
+    Actor, BuildInput, DeleteCounts, IndexOp, IngestOutcome, IngestReceipt, SessionKey, TurnWrite,
 };
 use crate::validate::{Limits, check_title, check_turns};
 use crate::{
@@ -130,7 +130,6 @@ fn set_pending(tx: &Transaction<'_>, session: SessionKey, now: Timestamp) -> Res
 }
 
 /// Validates `sent` against the stored turns and appends whatever follows them.
-#[allow(clippy::too_many_arguments)]
 fn append_after(
     tx: &Transaction<'_>,
     user: &UserRef,
@@ -139,10 +138,13 @@ fn append_after(
     stored: &[TurnRecord],
     new_turns: &[NewTurn],
     limits: &Limits,
-    now: Timestamp,
-    actor: Actor<'_>,
-    channel: Channel,
+    write: TurnWrite<'_>,
 ) -> Result<()> {
+    let TurnWrite {
+        now,
+        actor,
+        channel,
+    } = write;
     let taken: HashSet<String> = stored
         .iter()
         .filter_map(|t| t.external_id.clone())
@@ -202,10 +204,13 @@ impl SqliteStore {
         user: &UserRef,
         session: &NewSession,
         limits: &Limits,
-        now: Timestamp,
-        actor: Actor<'_>,
-        channel: Channel,
+        write: TurnWrite<'_>,
     ) -> Result<IngestReceipt> {
+        let TurnWrite {
+            now,
+            actor,
+            channel,
+        } = write;
         check_title(session.title.as_deref(), limits)?;
         self.write(|tx| {
             tx.prepare_cached(
@@ -245,9 +250,7 @@ impl SqliteStore {
                     &stored,
                     rest,
                     limits,
-                    now,
-                    actor,
-                    channel,
+                    write,
                 )?;
                 return receipt(
                     tx,
@@ -308,9 +311,7 @@ impl SqliteStore {
         session_id: &SessionId,
         turns: &[NewTurn],
         limits: &Limits,
-        now: Timestamp,
-        actor: Actor<'_>,
-        channel: Channel,
+        write: TurnWrite<'_>,
     ) -> Result<IngestReceipt> {
         if turns.is_empty() {
             return Err(MemoryError::InvalidField {
@@ -321,9 +322,7 @@ impl SqliteStore {
         self.write(|tx| {
             let (_, row) = require_session(tx, user, session_id)?;
             let stored = load_turns(tx, row.key)?;
-            append_after(
-                tx, user, session_id, &row, &stored, turns, limits, now, actor, channel,
-            )?;
+            append_after(tx, user, session_id, &row, &stored, turns, limits, write)?;
             receipt(
                 tx,
                 row.key,
