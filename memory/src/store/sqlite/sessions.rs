@@ -129,13 +129,12 @@ fn set_pending(tx: &Transaction<'_>, session: SessionKey, now: Timestamp) -> Res
     Ok(())
 }
 
-/// Validates `sent` against the stored turns and appends whatever follows them.
+/// Validates `new_turns` against the stored turns and appends whatever follows them.
 fn append_after(
     tx: &Transaction<'_>,
     user: &UserRef,
     session_id: &SessionId,
-    row: &SessionRow,
-    stored: &[TurnRecord],
+    (row, stored): (&SessionRow, &[TurnRecord]),
     new_turns: &[NewTurn],
     limits: &Limits,
     write: TurnWrite<'_>,
@@ -246,8 +245,7 @@ impl SqliteStore {
                     tx,
                     user,
                     &session.session_id,
-                    &row,
-                    &stored,
+                    (&row, &stored),
                     rest,
                     limits,
                     write,
@@ -322,7 +320,7 @@ impl SqliteStore {
         self.write(|tx| {
             let (_, row) = require_session(tx, user, session_id)?;
             let stored = load_turns(tx, row.key)?;
-            append_after(tx, user, session_id, &row, &stored, turns, limits, write)?;
+            append_after(tx, user, session_id, (&row, &stored), turns, limits, write)?;
             receipt(
                 tx,
                 row.key,
