@@ -7,7 +7,7 @@ use memory::{Channel, NewSession, TenantId, UserId};
 use retrieval::SearchParams;
 use serde_json::{Map, Value, json};
 use server::Engine;
-use server::engine::{Access, Internal, PersonaFilter, SearchResult};
+use server::engine::{Access, ContextMix, ContextRequest, Internal, PersonaFilter, SearchResult};
 
 use crate::metrics::{RetrievedTurn, RetrievedUnit};
 use crate::modes::ModeOptions;
@@ -259,5 +259,52 @@ impl Backend {
             }
         };
         Ok((units, started.elapsed()))
+    }
+
+    /// A context block for a query without the persona: its text and the external ids of the
+    /// turns it cites.
+    pub async fn context(
+        &self,
+        user: &str,
+        query: &str,
+        max_tokens: usize,
+        mix: ContextMix,
+    ) -> anyhow::Result<(String, Vec<String>)> {
+        match self {
+            Self::InProcess(engine) => {
+                let request = ContextRequest {
+                    query: query.to_owned(),
+                    max_tokens,
+                    persona: false,
+                    mix,
+                };
+                let block = engine
+                    .context(&eval_access(), UserId::new(user)?, request)
+                    .await?;
+                let cited = block
+                    .citations
+                    .iter()
+                    .flat_map(|c| &c.turns)
+                    .filter_map(|t| t.external_id.clone())
+                    .collect();
+                Ok((block.text, cited))
+            }
+            Self::Http { client, base, key } => {
+                let body = json!({"query": query, "max_tokens": max_tokens,
+                                  "persona": false, "mix": mix});
+                let url = format!("{base}/v1/users/{user}/context");
+                let answer =
+                    checked(keyed(client.post(url), key).json(&body).send().await?).await?;
+                let cited = answer["citations"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|c| c["turns"].as_array().into_iter().flatten())
+                    .filter_map(|t| t["external_id"].as_str().map(str::to_owned))
+                    .collect();
+                let text = answer["context"].as_str().unwrap_or_default().to_owned();
+                Ok((text, cited))
+            }
+        }
     }
 }

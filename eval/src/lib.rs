@@ -4,6 +4,7 @@
 pub mod aggregate;
 pub mod backend;
 pub mod charts;
+pub mod context;
 pub mod dataset;
 pub mod f1;
 pub mod merge;

@@ -1,6 +1,7 @@
 //! Retrieval metrics that need no language model: turn-level evidence recall on a budget of k
 //! turns, evidence recall within a token budget, and session-level recall and NDCG.
 
+use retrieval::budget;
 use serde::{Deserialize, Serialize};
 
 /// A retrieved unit as the metrics see it.
@@ -118,12 +119,6 @@ pub fn session_ndcg(ranked: &[String], gold: &[String], k: usize) -> f64 {
     }
 }
 
-/// Tokens of a text as the budget counts them: one per four characters, rounded up (the usual
-/// estimate for English; independent of any model, so budgets compare across systems).
-pub fn budget_tokens(text: &str) -> usize {
-    text.chars().count().div_ceil(4)
-}
-
 /// The share of evidence turns whose text reaches a reader who is given the units in rank order
 /// until `budget` tokens are used (the unit that overflows is cut). A turn counts when a taken
 /// unit covers it and the turn's rendered text (`evidence_texts[i]` for `evidence[i]`) is
@@ -143,11 +138,11 @@ pub fn budget_recall(
         if used >= budget {
             break;
         }
-        let tokens = budget_tokens(&unit.text);
+        let tokens = budget::tokens(&unit.text);
         let taken: String = if used + tokens <= budget {
             unit.text.clone()
         } else {
-            unit.text.chars().take((budget - used) * 4).collect()
+            budget::truncate(&unit.text, budget - used)
         };
         used += tokens;
         for (i, id) in evidence.iter().enumerate() {
@@ -287,6 +282,5 @@ mod tests {
         // A unit that covers a turn without containing its text (a keywords unit) does not count.
         let keywords = unit("s1", "Topics: bees", &[("D1:2", None)]);
         assert_eq!(budget_recall(&[keywords], &evidence, &texts, 4000), 0.0);
-        assert_eq!(budget_tokens("abcde"), 2);
     }
 }

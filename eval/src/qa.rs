@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::dataset::Category;
 use crate::f1::score;
-use crate::metrics::{RetrievedUnit, budget_tokens};
+use retrieval::budget;
+
+use crate::metrics::RetrievedUnit;
 use crate::run::QuestionOutcome;
 use crate::stats::Latency;
 
@@ -54,11 +56,11 @@ pub fn context(units: &[RetrievedUnit], budget: usize) -> String {
             break;
         }
         let entry = format!("{}: {}", locomo_date(&unit.event_time), unit.text);
-        let tokens = budget_tokens(&entry);
+        let tokens = budget::tokens(&entry);
         if used + tokens <= budget {
             entries.push(entry);
         } else {
-            entries.push(entry.chars().take((budget - used) * 4).collect());
+            entries.push(budget::truncate(&entry, budget - used));
         }
         used += tokens;
     }
@@ -390,7 +392,7 @@ mod tests {
         let units = [unit("Ann: hi"), unit(&"x".repeat(400))];
         let c = context(&units, 20);
         assert!(c.starts_with("1:56 pm on 8 May, 2023: Ann: hi\n\n1:56 pm on 8 May, 2023: xx"));
-        assert!(budget_tokens(&c) <= 21);
+        assert!(budget::tokens(&c) <= 21);
     }
 
     #[test]

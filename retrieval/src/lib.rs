@@ -6,6 +6,7 @@
 
 pub mod analysis;
 pub mod association;
+pub mod budget;
 mod candidates;
 mod error;
 mod fusion;

@@ -4,6 +4,7 @@
 pub mod access;
 mod admin;
 mod association;
+mod context;
 mod keys;
 mod llm_units;
 mod metrics;
@@ -17,6 +18,9 @@ mod worker;
 
 pub use access::{Access, Internal, UserPass};
 pub use admin::{CreatedKey, NewKey};
+pub use context::{
+    Citation, Context, ContextMix, ContextRequest, MAX_CONTEXT_TOKENS, MIN_CONTEXT_TOKENS,
+};
 pub use metrics::{Metrics, MetricsSnapshot};
 pub use persona::{Persona, PersonaFilter};
 pub use pipeline::BuildOutcome;

@@ -2,6 +2,7 @@
 
 mod admin;
 mod auth;
+mod context;
 mod dto;
 mod error;
 mod extract;
@@ -131,6 +132,7 @@ pub(crate) fn router(engine: Engine) -> Router {
         .route(&format!("{users}/units"), get(units::list))
         .route(&format!("{users}/units/{{unit_id}}"), get(units::get))
         .route(&format!("{users}/search"), post(search::search))
+        .route(&format!("{users}/context"), post(context::context))
         .route(&format!("{users}/persona"), get(persona::get))
         .route(
             &format!("{users}/persona/statements/{{statement_id}}"),

@@ -15,6 +15,7 @@ use eval::spec::{RunSpec, git_commit, machine, sha256_hex};
 use indicatif::{ProgressBar, ProgressStyle};
 use memory::embed::FastEmbedder;
 use memory::llm::LanguageModel;
+use server::engine::ContextMix;
 use server::llm::OpenAiClient;
 use server::{Config, Engine};
 
@@ -78,6 +79,48 @@ pub(crate) struct Args {
     /// Do not ask the model to judge answers.
     #[arg(long)]
     no_judge: bool,
+    /// Also measure evidence recall through the context endpoint at these budgets
+    /// (comma-separated), for each mix; written to context.md and context.json.
+    #[arg(long, value_delimiter = ',')]
+    context_budget: Vec<usize>,
+}
+
+/// Evidence recall through the context endpoint, written beside the report.
+async fn measure_context(
+    args: &Args,
+    backend: &Backend,
+    data: &dataset::Dataset,
+) -> anyhow::Result<()> {
+    if args.context_budget.is_empty() {
+        return Ok(());
+    }
+    let mixes = [ContextMix::Turns, ContextMix::Router];
+    let asked = data
+        .questions
+        .iter()
+        .filter(|q| !q.evidence.is_empty())
+        .count();
+    let bar = ProgressBar::new((asked * mixes.len() * args.context_budget.len()) as u64);
+    bar.set_message("context blocks");
+    let ticker = bar.clone();
+    let rows = eval::context::measure(
+        backend,
+        &data.questions,
+        &args.context_budget,
+        &mixes,
+        || ticker.inc(1),
+    )
+    .await?;
+    bar.finish_and_clear();
+    std::fs::create_dir_all(&args.out)?;
+    let table = eval::context::table(&rows);
+    std::fs::write(args.out.join("context.md"), &table)?;
+    std::fs::write(
+        args.out.join("context.json"),
+        serde_json::to_vec_pretty(&rows)?,
+    )?;
+    println!("{table}");
+    Ok(())
 }
 
 /// Generates and scores answers when a language model is configured.
@@ -260,6 +303,7 @@ pub(crate) async fn run_command(args: &Args) -> anyhow::Result<()> {
     } else {
         Some(score_persona(&backend, &data, &base_config).await?)
     };
+    measure_context(args, &backend, &data).await?;
     let qa = answer(args, &base_config, &options, &outcome.questions).await?;
     let summary = eval::aggregate::summarise(&outcome, &options);
     let spec = RunSpec {

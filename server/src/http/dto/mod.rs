@@ -1,6 +1,7 @@
 //! Wire types of the REST API and their hand-written conversions to and from engine types.
 
 mod admin;
+mod context;
 mod persona;
 mod search;
 mod sessions;
@@ -10,6 +11,7 @@ pub(crate) use admin::{
     CreatedKeyOut, KeyIn, KeyListOut, KeyOut, KeyQuery, LlmOut, StatsOut, TenantDeletedOut,
     TenantIn, TenantListOut, TenantOut,
 };
+pub(crate) use context::{ContextIn, ContextOut};
 pub(crate) use persona::{HistoryOut, PersonaOut, PersonaQuery, StatementOut, StatementPatch};
 pub(crate) use search::{SearchIn, SearchOut};
 pub(crate) use sessions::{

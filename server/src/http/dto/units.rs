@@ -1,6 +1,6 @@
 //! Unit wire types.
 
-use memory::{Channel, Granularity, Role, SessionId, Unit, UnitFilter, UnitId};
+use memory::{Channel, Granularity, Role, SessionId, TurnRef, Unit, UnitFilter, UnitId};
 use serde::{Deserialize, Serialize};
 
 use crate::http::error::ApiError;
@@ -18,6 +18,20 @@ pub(crate) struct TurnRefOut {
     /// With `explain`: the turn's own similarity to the query.
     #[serde(skip_serializing_if = "Option::is_none")]
     relevance: Option<f32>,
+}
+
+impl TurnRefOut {
+    pub(crate) fn new(t: TurnRef, relevance: Option<f32>) -> Self {
+        Self {
+            turn_id: t.turn_id.0,
+            external_id: t.external_id,
+            speaker: t.speaker,
+            role: t.role,
+            writer: t.source.writer,
+            channel: t.source.channel,
+            relevance,
+        }
+    }
 }
 
 /// A memory unit.
@@ -76,15 +90,7 @@ impl UnitOut {
                 .turns
                 .into_iter()
                 .enumerate()
-                .map(|(i, t)| TurnRefOut {
-                    turn_id: t.turn_id.0,
-                    external_id: t.external_id,
-                    speaker: t.speaker,
-                    role: t.role,
-                    writer: t.source.writer,
-                    channel: t.source.channel,
-                    relevance: relevance.get(i).copied().flatten(),
-                })
+                .map(|(i, t)| TurnRefOut::new(t, relevance.get(i).copied().flatten()))
                 .collect(),
             links: None,
         }

@@ -1,0 +1,23 @@
+//! The context endpoint: a prompt-ready block of memories within a token budget.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+
+use super::auth::Caller;
+use super::dto::{self, ContextIn, ContextOut};
+use super::error::ApiError;
+use super::extract::{Json, Path};
+use super::{Reply, reply};
+use crate::Engine;
+
+/// `POST /v1/users/{user_id}/context`
+pub(super) async fn context(
+    State(engine): State<Engine>,
+    Caller(access): Caller,
+    Path(user_id): Path<String>,
+    Json(body): Json<ContextIn>,
+) -> Result<Reply<ContextOut>, ApiError> {
+    let user = dto::user_id(user_id)?;
+    let block = engine.context(&access, user, body.into_request()).await?;
+    Ok(reply(StatusCode::OK, block.into()))
+}
