@@ -4,10 +4,11 @@ use memory::{Granularity, TimeRange, Timestamp, UnitId};
 
 use crate::router::RouteWeight;
 use crate::strategy::StrategyChoice;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// How the per-granularity dense and lexical lists become one ranking.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Fusion {
     /// Reciprocal-rank fusion of every dense and lexical list.

@@ -1,6 +1,7 @@
 //! Which ranking method a search uses: the configured default, or what the request names, with
 //! the request's MemGAS settings laid over the configured ones.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -19,7 +20,7 @@ pub enum Strategy {
 }
 
 /// The name of a ranking method, as configured and as requests name it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StrategyKind {
     Hybrid,

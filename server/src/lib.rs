@@ -10,6 +10,7 @@ mod error;
 mod http;
 pub mod import;
 pub mod llm;
+pub mod mcp;
 
 pub use config::{
     AuthConfig, AuthMode, Config, ConfigError, ServerConfig, StorageConfig, WorkerConfig,

@@ -5,33 +5,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Stdio};
 
 use serde_json::{Value, json};
 
-fn deps_dir() -> PathBuf {
-    std::env::var_os("MNEMO_DEPS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.deps"))
-}
+mod common;
+use common::{mnemo, model_installed};
 
 /// Starts `mnemo serve` on a free port and returns it with its base URL, read from the line
 /// it prints once it listens.
 fn start(data: &Path) -> (Child, String) {
-    let deps = deps_dir();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mnemo"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
-        .arg(data)
-        .env(
-            "MNEMO__EMBEDDING__MODEL_DIR",
-            deps.join("models/all-minilm-l6-v2"),
-        )
-        .env(
-            "MNEMO__EMBEDDING__ORT_LIBRARY",
-            deps.join("onnxruntime/libonnxruntime.so"),
-        )
-        .env("MNEMO_LOG", "warn")
+    let mut child = mnemo(data, &["serve", "--bind", "127.0.0.1:0"])
         // On loopback; keys are tested through the router and a real socket elsewhere.
         .env("MNEMO__AUTH__MODE", "off")
         .stdout(Stdio::piped())
@@ -84,14 +69,7 @@ fn session(i: usize) -> Value {
 
 #[tokio::test]
 async fn sigkill_during_ingest_loses_no_acknowledged_session() {
-    if !deps_dir()
-        .join("models/all-minilm-l6-v2/model.onnx")
-        .is_file()
-    {
-        eprintln!(
-            "SKIP: embedding model not installed in {} (run scripts/setup)",
-            deps_dir().display()
-        );
+    if !model_installed() {
         return;
     }
     let data = tempfile::tempdir().unwrap();

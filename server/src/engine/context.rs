@@ -9,6 +9,7 @@ use memory::{Granularity, SessionId, Timestamp, TurnId, TurnRef, UnitId, UserId}
 use retrieval::budget;
 use retrieval::router::RouteWeight;
 use retrieval::{SearchParams, StrategyChoice, StrategyKind};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::search::SearchResult;
@@ -16,7 +17,7 @@ use super::{Access, Engine, PersonaFilter};
 use crate::{Error, Result};
 
 /// How a block spends its budget.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ContextMix {
     /// Turns only, best first.

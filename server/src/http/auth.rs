@@ -2,6 +2,7 @@
 //! decides who it stands for. HTTP only carries the token; every check happens below.
 
 use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
@@ -16,8 +17,8 @@ pub(crate) struct Caller(pub(crate) Access);
 
 /// The token of a `Bearer` authorization header. Anything else presents no token, which the
 /// engine answers as unauthenticated when keys are required.
-fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+pub(super) fn bearer_of(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
@@ -29,6 +30,6 @@ impl FromRequestParts<Engine> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, engine: &Engine) -> Result<Self, ApiError> {
-        Ok(Caller(engine.authenticate(bearer(parts))?))
+        Ok(Caller(engine.authenticate(bearer_of(&parts.headers))?))
     }
 }

@@ -88,9 +88,16 @@ impl From<memory::MemoryError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// The error as every interface shows it: `{"error": {"code", "message"}}`.
+    pub(crate) fn body(&self) -> serde_json::Value {
+        json!({ "error": { "code": self.code, "message": self.message } })
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": { "code": self.code, "message": self.message } });
+        let body = self.body();
         let mut response = (self.status, Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(

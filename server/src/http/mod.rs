@@ -3,9 +3,10 @@
 mod admin;
 mod auth;
 mod context;
-mod dto;
-mod error;
+pub(crate) mod dto;
+pub(crate) mod error;
 mod extract;
+mod mcp;
 mod persona;
 mod search;
 mod sessions;
@@ -141,6 +142,15 @@ pub(crate) fn router(engine: Engine) -> Router {
         .route(
             &format!("{users}/persona/statements/{{statement_id}}/history"),
             get(persona::history),
+        )
+        .nest_service(
+            "/mcp",
+            ServiceBuilder::new()
+                .layer(axum::middleware::from_fn_with_state(
+                    engine.clone(),
+                    mcp::authenticate,
+                ))
+                .service(mcp::service(&engine)),
         )
         .fallback(system::not_found)
         .method_not_allowed_fallback(system::method_not_allowed)

@@ -4,11 +4,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use memory::SessionStatus;
 use memory::store::IngestOutcome;
-use serde::Deserialize;
 
 use super::auth::Caller;
 use super::dto::{
-    self, AppendIn, DeleteOut, IngestOut, SessionIn, SessionListOut, SessionOut, WaitParam,
+    self, AppendIn, DeleteOut, IngestOut, SessionIn, SessionListOut, SessionOut, SessionPage,
+    WaitParam,
 };
 use super::error::ApiError;
 use super::extract::{Json, Path, Query};
@@ -69,35 +69,16 @@ pub(super) async fn get(
     Ok(reply(StatusCode::OK, record.into()))
 }
 
-/// Paging of `GET /v1/users/{user_id}/sessions`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct Page {
-    #[serde(default = "default_limit")]
-    limit: u32,
-    #[serde(default)]
-    offset: u32,
-}
-
-fn default_limit() -> u32 {
-    100
-}
-
 /// `GET /v1/users/{user_id}/sessions`
 pub(super) async fn list(
     State(engine): State<Engine>,
     Caller(access): Caller,
     Path(user_id): Path<String>,
-    Query(page): Query<Page>,
+    Query(page): Query<SessionPage>,
 ) -> Result<Reply<SessionListOut>, ApiError> {
-    if page.limit == 0 || page.limit > 1_000 {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            "limit must be between 1 and 1000",
-        ));
-    }
+    let (limit, offset) = page.checked()?;
     let sessions = engine
-        .sessions(&access, dto::user_id(user_id)?, page.limit, page.offset)
+        .sessions(&access, dto::user_id(user_id)?, limit, offset)
         .await?;
     Ok(reply(StatusCode::OK, sessions.into()))
 }

@@ -4,6 +4,7 @@
 
 mod external;
 mod import;
+mod mcp;
 mod search;
 mod serve;
 
@@ -45,6 +46,8 @@ enum Command {
     },
     /// Search a user's memory, in process or against a running server.
     Search(search::Args),
+    /// Serve MCP over stdio on the data directory (for an agent that launches mnemo).
+    Mcp(mcp::Args),
     /// Any other command runs `mnemo-<command>` from beside this binary (`mnemo eval ...`).
     #[command(external_subcommand)]
     External(Vec<String>),
@@ -86,6 +89,10 @@ fn main() -> ExitCode {
         Command::Search(args) => {
             init_tracing("warn");
             load_config(&cli).and_then(|config| runtime()?.block_on(search::run(config, args)))
+        }
+        Command::Mcp(args) => {
+            init_tracing("warn");
+            load_config(&cli).and_then(|config| runtime()?.block_on(mcp::run(config, args)))
         }
     };
     match result {

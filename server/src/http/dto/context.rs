@@ -1,13 +1,14 @@
 //! Wire types of the context endpoint.
 
 use memory::Granularity;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::units::TurnRefOut;
 use crate::engine::{Context, ContextMix, ContextRequest};
 
 /// The body of `POST /v1/users/{user_id}/context`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ContextIn {
     query: String,

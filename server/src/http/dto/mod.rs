@@ -15,7 +15,7 @@ pub(crate) use context::{ContextIn, ContextOut};
 pub(crate) use persona::{HistoryOut, PersonaOut, PersonaQuery, StatementOut, StatementPatch};
 pub(crate) use search::{SearchIn, SearchOut};
 pub(crate) use sessions::{
-    AppendIn, DeleteOut, IngestOut, SessionIn, SessionListOut, SessionOut, WaitParam,
+    AppendIn, DeleteOut, IngestOut, SessionIn, SessionListOut, SessionOut, SessionPage, WaitParam,
 };
 pub(crate) use units::{UnitListOut, UnitOut, UnitQuery};
 

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use memory::persona::{Statement, StatementEdit, StatementKind, StatementVersion};
 use memory::store::{MAX_STATEMENT_CHARS, StatementTurn};
 use memory::{Channel, Role, TurnId};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Persona, PersonaFilter};
@@ -14,7 +15,7 @@ use crate::http::error::ApiError;
 const MAX_SPEAKER_CHARS: usize = 200;
 
 /// `GET .../persona` query.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PersonaQuery {
     /// Only this speaker's statements (exact name, as in the turns).
@@ -181,7 +182,7 @@ impl From<Persona> for PersonaOut {
 }
 
 /// `PATCH .../persona/statements/{id}` body: what to change.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct StatementPatch {
     text: Option<String>,

@@ -3,6 +3,7 @@
 use memory::{Granularity, TimeRange};
 use retrieval::router::RouteWeight;
 use retrieval::{Fusion, SearchParams, StrategyChoice, StrategyKind};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -12,7 +13,7 @@ use crate::engine::{SearchOutcome, SearchResult};
 use crate::http::error::ApiError;
 
 /// How results are laid out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum GroupBy {
     /// One ranked list of units.
@@ -23,7 +24,7 @@ pub(crate) enum GroupBy {
 }
 
 /// The body of `POST /v1/users/{user_id}/search`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SearchIn {
     query: String,

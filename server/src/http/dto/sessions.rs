@@ -7,6 +7,7 @@ use memory::{
     Channel, NewSession, NewTurn, Role, SessionId, SessionRecord, SessionStatus, SessionSummary,
     Timestamp,
 };
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -27,7 +28,7 @@ fn yes() -> bool {
 }
 
 /// A turn as sent.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TurnIn {
     speaker: String,
@@ -73,7 +74,7 @@ fn into_turns(turns: Vec<TurnIn>) -> Result<Vec<NewTurn>, ApiError> {
 }
 
 /// A session as sent to `POST /v1/users/{user_id}/sessions`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SessionIn {
     #[serde(default)]
@@ -122,6 +123,55 @@ impl SessionIn {
             title: self.title,
             turns,
         })
+    }
+}
+
+/// Paging of a user's sessions (`GET /v1/users/{user_id}/sessions`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SessionPage {
+    /// At most this many sessions (1 to 1000, default 100).
+    #[serde(default = "default_page")]
+    limit: u32,
+    /// Skip this many sessions first.
+    #[serde(default)]
+    offset: u32,
+}
+
+fn default_page() -> u32 {
+    100
+}
+
+impl SessionPage {
+    /// The limit and offset, once checked.
+    pub(crate) fn checked(&self) -> Result<(u32, u32), ApiError> {
+        if self.limit == 0 || self.limit > 1_000 {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "limit must be between 1 and 1000",
+            ));
+        }
+        Ok((self.limit, self.offset))
+    }
+}
+
+impl SessionIn {
+    /// For appending: the session's id, its channel and the turns to add (a start time or a
+    /// title has nothing to apply to).
+    pub(crate) fn into_append(self) -> Result<(SessionId, Channel, Vec<NewTurn>), ApiError> {
+        let Some(id) = self.session_id else {
+            return Err(ApiError::bad_request(
+                "missing_field",
+                "session_id names the session to append to",
+            ));
+        };
+        if self.started_at.is_some() || self.title.is_some() {
+            return Err(ApiError::bad_request(
+                "invalid_field",
+                "started_at and title cannot change when appending",
+            ));
+        }
+        Ok((SessionId::new(id)?, self.channel, into_turns(self.turns)?))
     }
 }
 
