@@ -4,11 +4,10 @@ use std::collections::BTreeMap;
 
 use memory::store::{DeleteCounts, IngestOutcome};
 use memory::{
-    Channel, NewSession, NewTurn, Role, SessionId, SessionRecord, SessionStatus, SessionSummary,
+    Channel, NewTurn, Role, SessionDraft, SessionId, SessionRecord, SessionStatus, SessionSummary,
     Timestamp,
 };
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::time;
 use crate::engine::IngestReport;
@@ -88,36 +87,13 @@ pub(crate) struct SessionIn {
     turns: Vec<TurnIn>,
 }
 
-/// A session id derived from the content, so that resending a session without an id is
-/// idempotent too.
-fn content_id(
-    started_at: Timestamp,
-    title: Option<&str>,
-    turns: &[NewTurn],
-) -> Result<SessionId, ApiError> {
-    let mut hash = Sha256::new();
-    hash.update(started_at.0.to_le_bytes());
-    hash.update(title.unwrap_or("").as_bytes());
-    for t in turns {
-        hash.update(serde_json::to_vec(t).unwrap_or_default());
-    }
-    let digest = hash.finalize();
-    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    Ok(SessionId::new(format!("s-{hex}"))?)
-}
-
 impl SessionIn {
-    /// Converts to an engine session; a missing start time is `now`, a missing id is derived
-    /// from the content.
-    pub(crate) fn into_session(self, now: Timestamp) -> Result<NewSession, ApiError> {
-        let started_at = time(self.started_at.as_deref())?.unwrap_or(now);
+    /// Converts to an engine draft; the engine fills in a missing start time and id.
+    pub(crate) fn into_draft(self) -> Result<SessionDraft, ApiError> {
+        let started_at = time(self.started_at.as_deref())?;
         let turns = into_turns(self.turns)?;
-        let session_id = match self.session_id {
-            Some(id) => SessionId::new(id)?,
-            None => content_id(started_at, self.title.as_deref(), &turns)?,
-        };
-        Ok(NewSession {
-            session_id,
+        Ok(SessionDraft {
+            session_id: self.session_id.map(SessionId::new).transpose()?,
             started_at,
             title: self.title,
             turns,
