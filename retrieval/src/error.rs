@@ -7,6 +7,8 @@ use memory::{ErrorKind, MemoryError};
 pub enum RetrievalError {
     #[error("invalid search: {reason}")]
     InvalidQuery { reason: String },
+    #[error("invalid memgas settings: {reason}")]
+    InvalidSettings { reason: String },
     #[error(transparent)]
     Memory(#[from] MemoryError),
 }
@@ -15,7 +17,7 @@ impl RetrievalError {
     /// The transport-agnostic kind of this error.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::InvalidQuery { .. } => ErrorKind::InvalidInput,
+            Self::InvalidQuery { .. } | Self::InvalidSettings { .. } => ErrorKind::InvalidInput,
             Self::Memory(e) => e.kind(),
         }
     }
@@ -24,6 +26,7 @@ impl RetrievalError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::InvalidQuery { .. } => "invalid_query",
+            Self::InvalidSettings { .. } => "invalid_field",
             Self::Memory(e) => e.code(),
         }
     }

@@ -115,6 +115,15 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
     }
 }
 
+/// Asserts the error code of parsing `body` as `T`, or that it parses when `code` is `None`.
+#[cfg(test)]
+pub(crate) fn check_body<T: DeserializeOwned>(body: &str, code: Option<&str>) {
+    let got = parse_json::<T>(body.as_bytes())
+        .err()
+        .map(|e| e.code_for_test());
+    assert_eq!(got, code, "{body}");
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;
@@ -137,10 +146,7 @@ mod tests {
     }
 
     fn check(body: &str, code: Option<&str>) {
-        let got = parse_json::<Body>(body.as_bytes())
-            .err()
-            .map(|e| e.code_for_test());
-        assert_eq!(got, code, "{body}");
+        check_body::<Body>(body, code);
     }
 
     #[test]
