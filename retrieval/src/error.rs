@@ -21,15 +21,6 @@ impl RetrievalError {
             Self::Memory(e) => e.kind(),
         }
     }
-
-    /// A stable snake_case code naming the failure.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::InvalidQuery { .. } => "invalid_query",
-            Self::InvalidSettings { .. } => "invalid_field",
-            Self::Memory(e) => e.code(),
-        }
-    }
 }
 
 /// Result alias of the retrieval crate.

@@ -16,6 +16,7 @@ pub use config::{
 };
 pub use engine::Engine;
 pub use error::{Error, Result};
+pub use http::codes::Code as ErrorCode;
 
 use std::future::Future;
 

@@ -2,6 +2,7 @@
 
 mod admin;
 mod auth;
+pub(crate) mod codes;
 mod dto;
 mod error;
 mod extract;
@@ -27,6 +28,7 @@ use tower_http::request_id::{
 };
 use tower_http::trace::TraceLayer;
 
+use self::codes::Code;
 use self::error::ApiError;
 use crate::Engine;
 
@@ -52,17 +54,9 @@ impl MakeRequestId for Counter {
 
 async fn timed_out(error: BoxError) -> ApiError {
     if error.is::<tower::timeout::error::Elapsed>() {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "timeout",
-            "the request took too long",
-        )
+        ApiError::new(Code::Timeout, "the request took too long")
     } else {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "internal error",
-        )
+        ApiError::new(Code::Internal, "internal error")
     }
 }
 

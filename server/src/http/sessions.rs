@@ -7,6 +7,7 @@ use memory::store::IngestOutcome;
 use serde::Deserialize;
 
 use super::auth::Caller;
+use super::codes::Code;
 use super::dto::{
     self, AppendIn, DeleteOut, IngestOut, SessionIn, SessionListOut, SessionOut, WaitParam,
 };
@@ -91,8 +92,8 @@ pub(super) async fn list(
     Query(page): Query<Page>,
 ) -> Result<Reply<SessionListOut>, ApiError> {
     if page.limit == 0 || page.limit > 1_000 {
-        return Err(ApiError::bad_request(
-            "invalid_query",
+        return Err(ApiError::new(
+            Code::InvalidQuery,
             "limit must be between 1 and 1000",
         ));
     }

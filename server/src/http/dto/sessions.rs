@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::time;
 use crate::engine::IngestReport;
+use crate::http::codes::Code;
 use crate::http::error::ApiError;
 
 /// `?wait=`: whether to answer only once the units are built.
@@ -46,8 +47,8 @@ pub(crate) struct TurnIn {
 impl TurnIn {
     fn into_turn(self, position: usize) -> Result<NewTurn, ApiError> {
         if self.metadata.as_ref().is_some_and(|m| !m.is_object()) {
-            return Err(ApiError::bad_request(
-                "invalid_field",
+            return Err(ApiError::new(
+                Code::InvalidField,
                 format!("turns[{position}].metadata must be a JSON object"),
             ));
         }
