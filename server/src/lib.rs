@@ -29,12 +29,12 @@ pub fn app(engine: Engine) -> Router {
 }
 
 /// Serves the API on `listener` until `shutdown` resolves, then finishes in-flight requests.
+/// HTTP/1.1 only, with the request-head limits of [`ServerConfig`].
 pub async fn serve(
     engine: Engine,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(engine))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = engine.config().server.clone();
+    http::serve::serve(app(engine), &limits, listener, shutdown).await
 }

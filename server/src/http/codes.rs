@@ -74,6 +74,8 @@ error_codes! {
         "A query-string parameter is unknown or out of range, or a search asks for something it cannot do.";
     InvalidPath = BAD_REQUEST, "invalid_path",
         "A segment of the path cannot be read, such as a unit id that is not a number.";
+    BadRequest = BAD_REQUEST, "bad_request",
+        "The request line or a header is not HTTP/1.1 that the server can parse; the connection is closed.";
     Unauthenticated = UNAUTHORIZED, "unauthenticated",
         "No API key, or a malformed, unknown or revoked one; sent with `WWW-Authenticate: Bearer`.";
     Forbidden = FORBIDDEN, "forbidden",
@@ -102,10 +104,14 @@ error_codes! {
         "The tenant still has stored sessions; delete them first.";
     PayloadTooLarge = PAYLOAD_TOO_LARGE, "payload_too_large",
         "The body is larger than `server.max_body_bytes`.";
+    UriTooLong = URI_TOO_LONG, "uri_too_long",
+        "The request's path and query are longer than `server.max_uri_bytes`.";
     UnsupportedMediaType = UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
         "The body's content type is not `application/json`.";
     RateLimited = TOO_MANY_REQUESTS, "rate_limited",
         "The key has used up its ingest or search rate; sent with `Retry-After` in whole seconds.";
+    HeadersTooLarge = REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large",
+        "The request has more than `server.max_headers` headers, or they hold more than `server.max_header_bytes`.";
     Internal = INTERNAL_SERVER_ERROR, "internal",
         "An unexpected failure; the message is generic and the cause is logged.";
     Timeout = SERVICE_UNAVAILABLE, "timeout",

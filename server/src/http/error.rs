@@ -70,9 +70,14 @@ impl From<memory::MemoryError> for ApiError {
     }
 }
 
+/// The JSON body of an error answer.
+pub(crate) fn body(code: Code, message: &str) -> serde_json::Value {
+    json!({ "error": { "code": code.name(), "message": message } })
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": { "code": self.code.name(), "message": self.message } });
+        let body = body(self.code, &self.message);
         let mut response = (self.code.status(), Json(body)).into_response();
         if self.code == Code::Unauthenticated {
             response.headers_mut().insert(

@@ -6,8 +6,10 @@ pub(crate) mod codes;
 mod dto;
 mod error;
 mod extract;
+mod limits;
 mod persona;
 mod search;
+pub(crate) mod serve;
 mod sessions;
 mod system;
 mod units;
@@ -137,6 +139,10 @@ pub(crate) fn router(engine: Engine) -> Router {
         .fallback(system::not_found)
         .method_not_allowed_fallback(system::method_not_allowed)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            limits.clone(),
+            limits::check_head,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             engine.clone(),
             measure,
