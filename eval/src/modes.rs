@@ -2,9 +2,9 @@
 //! define more), so comparing a new configuration needs no change to the harness.
 
 use memory::Granularity;
-use retrieval::{Fusion, MemGasOptions, StrategyChoice, StrategyKind};
+use retrieval::router::RouterMode;
+use retrieval::{Fusion, MemGasOptions, MemGasOverrides, StrategyChoice, StrategyKind};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 /// The search options a mode sets; the same names as the search API's fields. What a mode
 /// leaves out is the server's configured default.
@@ -19,7 +19,7 @@ pub struct ModeOptions {
     pub fusion: Option<Fusion>,
     /// MemGAS settings laid over the configured ones.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub memgas: Option<Map<String, Value>>,
+    pub memgas: Option<MemGasOverrides>,
 }
 
 impl ModeOptions {
@@ -57,13 +57,13 @@ fn mode(name: &str, description: &str, granularities: &[Granularity], fusion: Fu
 }
 
 /// A MemGAS mode: the configured settings with `overrides` laid over them.
-fn memgas(name: &str, description: &str, overrides: Value) -> Mode {
+fn memgas(name: &str, description: &str, overrides: MemGasOverrides) -> Mode {
     Mode {
         name: name.to_owned(),
         description: description.to_owned(),
         options: ModeOptions {
             strategy: Some(StrategyKind::Memgas),
-            memgas: overrides.as_object().filter(|m| !m.is_empty()).cloned(),
+            memgas: Some(overrides).filter(|o| !o.is_empty()),
             ..ModeOptions::default()
         },
     }
@@ -73,9 +73,11 @@ fn memgas(name: &str, description: &str, overrides: Value) -> Mode {
 /// ablations (each the default with one part switched off or on).
 pub fn builtin() -> Vec<Mode> {
     use Granularity::{Round, Session, Turn};
-    let paper = serde_json::to_value(MemGasOptions::paper()).unwrap_or_default();
-    let mut paper_lexical = paper.clone();
-    paper_lexical["lexical_weight"] = Value::from(1.0);
+    let paper = MemGasOverrides::from(MemGasOptions::paper());
+    let paper_lexical = MemGasOverrides {
+        lexical_weight: Some(1.0),
+        ..paper.clone()
+    };
     vec![
         mode("bm25-turn", "BM25 over turns", &[Turn], Fusion::Lexical),
         mode(
@@ -121,44 +123,68 @@ pub fn builtin() -> Vec<Mode> {
         memgas(
             "mnemo",
             "mnemo's default: MemGAS with the configured settings",
-            Value::Null,
+            MemGasOverrides::default(),
         ),
         memgas(
             "mnemo-no-router",
             "the default with every granularity weighted the same",
-            serde_json::json!({"router": "off"}),
+            MemGasOverrides {
+                router: Some(RouterMode::Off),
+                ..MemGasOverrides::default()
+            },
         ),
         memgas(
             "mnemo-no-lexical",
             "the default without BM25",
-            serde_json::json!({"lexical_weight": 0.0}),
+            MemGasOverrides {
+                lexical_weight: Some(0.0),
+                ..MemGasOverrides::default()
+            },
         ),
         memgas(
             "mnemo-graph",
             "the default with a third of each score from PageRank over the association graph",
-            serde_json::json!({"graph_weight": 0.33}),
+            MemGasOverrides {
+                graph_weight: Some(0.33),
+                ..MemGasOverrides::default()
+            },
         ),
         memgas(
             "mnemo-speaker-in-query",
             "the default with the named speakers left in the dense query",
-            serde_json::json!({"dense_without_speakers": false}),
+            MemGasOverrides {
+                dense_without_speakers: Some(false),
+                ..MemGasOverrides::default()
+            },
         ),
         memgas(
             "mnemo-no-structure",
             "the default without the session prior and neighbouring turns",
-            serde_json::json!({"session_prior": 0.0, "previous_turn": 0.0, "next_turn": 0.0}),
+            MemGasOverrides {
+                session_prior: Some(0.0),
+                previous_turn: Some(0.0),
+                next_turn: Some(0.0),
+                ..MemGasOverrides::default()
+            },
         ),
         memgas(
             "mnemo-no-question-penalty",
             "the default with turns that only ask scored in full",
-            serde_json::json!({"question_penalty": 0.0}),
+            MemGasOverrides {
+                question_penalty: Some(0.0),
+                ..MemGasOverrides::default()
+            },
         ),
         memgas(
             "mnemo-no-query-analysis",
             "the default without speaker, date, recency and time-mention boosts",
-            serde_json::json!({
-                "speaker_boost": 0.0, "date_boost": 0.0, "recency_boost": 0.0, "when_boost": 0.0
-            }),
+            MemGasOverrides {
+                speaker_boost: Some(0.0),
+                date_boost: Some(0.0),
+                recency_boost: Some(0.0),
+                when_boost: Some(0.0),
+                ..MemGasOverrides::default()
+            },
         ),
     ]
 }

@@ -94,38 +94,6 @@ pub enum MemoryError {
 }
 
 impl MemoryError {
-    /// A stable snake_case code naming the failure, for clients to match on.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::InvalidId { .. } => "invalid_id",
-            Self::InvalidTimestamp { .. } => "invalid_timestamp",
-            Self::EmptySession => "empty_session",
-            Self::EmptyText { .. } => "empty_text",
-            Self::TextTooLong { .. } | Self::FieldTooLong { .. } => "text_too_long",
-            Self::TooManyTurns { .. } => "too_many_turns",
-            Self::DuplicateExternalId { .. } => "duplicate_external_id",
-            Self::InvalidField { .. } => "invalid_field",
-            Self::UserNotFound { .. } => "user_not_found",
-            Self::SessionNotFound { .. } => "session_not_found",
-            Self::UnitNotFound { .. } => "unit_not_found",
-            Self::StatementNotFound { .. } => "statement_not_found",
-            Self::SessionConflict { .. } => "session_conflict",
-            Self::TenantNotFound { .. } => "tenant_not_found",
-            Self::TenantExists { .. } => "tenant_exists",
-            Self::TenantNotEmpty { .. } => "tenant_not_empty",
-            Self::KeyNotFound { .. } => "key_not_found",
-            Self::DataDirLocked { .. } => "data_dir_locked",
-            Self::EmbedderUnavailable { .. } => "embedder_unavailable",
-            Self::DimensionMismatch { .. }
-            | Self::Embedding { .. }
-            | Self::Sqlite(_)
-            | Self::TextIndex(_)
-            | Self::TextQuery(_)
-            | Self::Io { .. }
-            | Self::Corrupt { .. } => "internal",
-        }
-    }
-
     /// The transport-agnostic kind of this error.
     pub fn kind(&self) -> ErrorKind {
         match self {

@@ -81,6 +81,14 @@ impl TenantId {
     }
 }
 
+impl SessionId {
+    /// Wraps an id mnemo made itself (`s-` and hex digits), which is valid by construction.
+    pub(crate) fn derived(value: String) -> Self {
+        debug_assert!(validate_client_id("session_id", &value).is_ok());
+        Self(value)
+    }
+}
+
 /// A user as the store and every index know it: the tenant it belongs to and the client's id.
 /// Two tenants may use the same [`UserId`]; their users never meet, because nothing below the
 /// access check is keyed by a bare [`UserId`].

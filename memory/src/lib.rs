@@ -6,6 +6,7 @@
 
 pub mod build;
 pub mod catalog;
+mod content_id;
 pub mod embed;
 mod error;
 pub mod graph_index;
@@ -20,11 +21,12 @@ pub mod time;
 pub mod validate;
 pub mod vector_index;
 
+pub use content_id::content_session_id;
 pub use error::{ErrorKind, MemoryError, Result};
 pub use ids::{SessionId, TenantId, TurnId, UnitId, UserId, UserRef};
 pub use model::{
-    Channel, Granularity, NewSession, NewTurn, Producer, Role, ScoredUnit, SessionRecord,
-    SessionStatus, SessionSummary, Source, TimeRange, TurnRecord, TurnRef, Unit, UnitDraft,
-    UnitFilter, UnknownGranularity,
+    Channel, Granularity, NewSession, NewTurn, Producer, Role, ScoredUnit, SessionDraft,
+    SessionRecord, SessionStatus, SessionSummary, Source, TimeRange, TurnRecord, TurnRef, Unit,
+    UnitDraft, UnitFilter, UnknownGranularity,
 };
 pub use time::Timestamp;

@@ -265,6 +265,45 @@ pub struct NewSession {
     pub turns: Vec<NewTurn>,
 }
 
+/// A session as received, before the engine completes it: the id and the start time may be
+/// missing. [`SessionDraft::complete`] fills them in from the caller's clock and the content.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionDraft {
+    pub session_id: Option<SessionId>,
+    pub started_at: Option<Timestamp>,
+    pub title: Option<String>,
+    pub turns: Vec<NewTurn>,
+}
+
+impl SessionDraft {
+    /// A complete session: a missing start time is `now`, a missing id is derived from the
+    /// content with [`crate::content_session_id`] (after the start time is settled, so that it
+    /// counts).
+    pub fn complete(self, now: Timestamp) -> NewSession {
+        let started_at = self.started_at.unwrap_or(now);
+        let session_id = self.session_id.unwrap_or_else(|| {
+            crate::content_session_id(started_at, self.title.as_deref(), &self.turns)
+        });
+        NewSession {
+            session_id,
+            started_at,
+            title: self.title,
+            turns: self.turns,
+        }
+    }
+}
+
+impl From<NewSession> for SessionDraft {
+    fn from(s: NewSession) -> Self {
+        Self {
+            session_id: Some(s.session_id),
+            started_at: Some(s.started_at),
+            title: s.title,
+            turns: s.turns,
+        }
+    }
+}
+
 /// Whether a session's memory units are built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -7,6 +7,8 @@ use memory::{ErrorKind, MemoryError};
 pub enum RetrievalError {
     #[error("invalid search: {reason}")]
     InvalidQuery { reason: String },
+    #[error("invalid memgas settings: {reason}")]
+    InvalidSettings { reason: String },
     #[error(transparent)]
     Memory(#[from] MemoryError),
 }
@@ -15,16 +17,8 @@ impl RetrievalError {
     /// The transport-agnostic kind of this error.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::InvalidQuery { .. } => ErrorKind::InvalidInput,
+            Self::InvalidQuery { .. } | Self::InvalidSettings { .. } => ErrorKind::InvalidInput,
             Self::Memory(e) => e.kind(),
-        }
-    }
-
-    /// A stable snake_case code naming the failure.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::InvalidQuery { .. } => "invalid_query",
-            Self::Memory(e) => e.code(),
         }
     }
 }

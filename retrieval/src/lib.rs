@@ -22,6 +22,6 @@ pub use candidates::{CandidateQuery, Candidates, gather};
 pub use error::{Result, RetrievalError};
 pub use fusion::{FusionInput, reciprocal_rank_fusion};
 pub use hybrid::{RetrievalConfig, Retriever};
-pub use memgas::MemGasOptions;
+pub use memgas::{MemGasOptions, MemGasOverrides};
 pub use query::{Fusion, Hit, Ranking, SearchParams, SignalScores};
 pub use strategy::{Strategy, StrategyChoice, StrategyKind};

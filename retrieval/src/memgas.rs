@@ -22,7 +22,7 @@ use crate::query::{Hit, Ranking, SearchParams, SignalScores};
 use crate::router::{RouteWeight, route};
 use crate::{Result, Retriever};
 
-pub use crate::memgas_options::MemGasOptions;
+pub use crate::memgas_options::{MemGasOptions, MemGasOverrides};
 
 /// One unit's signals while ranking.
 #[derive(Debug, Clone, Copy)]

@@ -1,7 +1,9 @@
 //! The settings of the MemGAS strategy: each step of the read path has its own knob, so that
-//! every ablation is a configuration. Checked and overridden per request in `strategy`.
+//! every ablation is a configuration. A search may override any of them with
+//! [`MemGasOverrides`]; the result is checked in `strategy`.
 
 use memory::Granularity;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::router::RouterMode;
@@ -107,5 +109,83 @@ impl MemGasOptions {
             dense_without_speakers: false,
             ..Self::default()
         }
+    }
+}
+
+/// Declares [`MemGasOverrides`], one optional field per [`MemGasOptions`] field, and the
+/// conversions between them from a single list. The `From` conversion destructures
+/// [`MemGasOptions`] without `..`, so a setting added there and missing here does not compile.
+macro_rules! memgas_overrides {
+    ($($field:ident: $ty:ty),* $(,)?) => {
+        /// Some MemGAS settings of one search, laid over the configured ones with
+        /// [`MemGasOptions::overlay`]; each field means what it does in [`MemGasOptions`], and
+        /// an absent one leaves the configured value. Unknown fields are rejected when parsed.
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+        #[serde(deny_unknown_fields, default)]
+        pub struct MemGasOverrides {
+            $(
+                #[doc = concat!("Replaces [`MemGasOptions::", stringify!($field), "`].")]
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub $field: Option<$ty>,
+            )*
+        }
+
+        impl MemGasOverrides {
+            /// Replaces in `options` every setting given here.
+            fn apply_to(&self, options: &mut MemGasOptions) {
+                $(
+                    if let Some(value) = &self.$field {
+                        options.$field = value.clone();
+                    }
+                )*
+            }
+        }
+
+        /// Every setting given: overlaying the result on anything gives these options.
+        impl From<MemGasOptions> for MemGasOverrides {
+            fn from(options: MemGasOptions) -> Self {
+                let MemGasOptions { $($field),* } = options;
+                Self { $($field: Some($field)),* }
+            }
+        }
+    };
+}
+
+memgas_overrides! {
+    router: RouterMode,
+    lambda: f32,
+    normalize: bool,
+    lexical_weight: f32,
+    lexical_candidates: usize,
+    graph_weight: f32,
+    seeds: usize,
+    restart: f32,
+    session_prior: f32,
+    previous_turn: f32,
+    next_turn: f32,
+    question_penalty: f32,
+    speaker_boost: f32,
+    date_boost: f32,
+    when_boost: f32,
+    recency_boost: f32,
+    returns: Vec<Granularity>,
+    floor: usize,
+    dense_without_speakers: bool,
+}
+
+impl MemGasOverrides {
+    /// Whether no setting is given.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+impl MemGasOptions {
+    /// These settings with those `overrides` gives replaced, checked as a whole.
+    pub fn overlay(&self, overrides: &MemGasOverrides) -> std::result::Result<Self, String> {
+        let mut options = self.clone();
+        overrides.apply_to(&mut options);
+        options.check()?;
+        Ok(options)
     }
 }

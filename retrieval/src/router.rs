@@ -2,10 +2,11 @@
 //! whose units the query tells apart sharply (a peaked softmax, low entropy) gets more weight.
 
 use memory::Granularity;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// How granularities are weighted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RouterMode {
     /// Every granularity the same.

@@ -3,9 +3,8 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
-use crate::memgas::MemGasOptions;
+use crate::memgas::{MemGasOptions, MemGasOverrides};
 use crate::query::Fusion;
 use crate::{Result, RetrievalError};
 
@@ -52,10 +51,9 @@ pub struct StrategyChoice {
     /// Fusion of the hybrid method; only with `hybrid`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fusion: Option<Fusion>,
-    /// MemGAS settings laid over the configured ones (any subset of [`MemGasOptions`]'s
-    /// fields); only with `memgas`.
+    /// MemGAS settings laid over the configured ones; only with `memgas`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub memgas: Option<Map<String, Value>>,
+    pub memgas: Option<MemGasOverrides>,
 }
 
 fn invalid(reason: impl Into<String>) -> RetrievalError {
@@ -90,7 +88,9 @@ impl StrategyChoice {
                 }
                 let options = match &self.memgas {
                     None => base.clone(),
-                    Some(overrides) => base.overlay(overrides)?,
+                    Some(overrides) => base
+                        .overlay(overrides)
+                        .map_err(|reason| RetrievalError::InvalidSettings { reason })?,
                 };
                 Ok((Strategy::Memgas(options), Fusion::default()))
             }
@@ -99,22 +99,6 @@ impl StrategyChoice {
 }
 
 impl MemGasOptions {
-    /// These settings with some fields replaced; unknown fields and wrong types are errors.
-    pub fn overlay(&self, overrides: &Map<String, Value>) -> Result<Self> {
-        let mut value = serde_json::to_value(self).map_err(|e| invalid(e.to_string()))?;
-        if let Some(map) = value.as_object_mut() {
-            for (k, v) in overrides {
-                map.insert(k.clone(), v.clone());
-            }
-        }
-        let options: Self =
-            serde_json::from_value(value).map_err(|e| invalid(format!("memgas: {e}")))?;
-        options
-            .check()
-            .map_err(|e| invalid(format!("memgas: {e}")))?;
-        Ok(options)
-    }
-
     /// Checks values that parse but cannot work.
     pub fn check(&self) -> std::result::Result<(), String> {
         let finite_non_negative = [
@@ -154,7 +138,7 @@ impl MemGasOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn choice(v: Value) -> StrategyChoice {
         serde_json::from_value(v).unwrap()
@@ -189,8 +173,6 @@ mod tests {
     fn bad_overrides_are_named_errors() {
         let base = MemGasOptions::default();
         for (bad, word) in [
-            (json!({"memgas": {"lamda": 0.1}}), "lamda"),
-            (json!({"memgas": {"lambda": "x"}}), "memgas"),
             (json!({"memgas": {"lambda": 0.0}}), "lambda"),
             (json!({"memgas": {"graph_weight": 2.0}}), "graph_weight"),
             (json!({"strategy": "memgas", "fusion": "rrf"}), "fusion"),
@@ -200,5 +182,21 @@ mod tests {
                 .unwrap_err();
             assert!(err.to_string().contains(word), "{err}");
         }
+        for (bad, word) in [
+            (json!({"memgas": {"lamda": 0.1}}), "lamda"),
+            (json!({"memgas": {"lambda": "x"}}), "expected f32"),
+        ] {
+            let err = serde_json::from_value::<StrategyChoice>(bad).unwrap_err();
+            assert!(err.to_string().contains(word), "{err}");
+        }
+    }
+
+    #[test]
+    fn overriding_every_setting_gives_exactly_those_settings() {
+        let paper = MemGasOptions::paper();
+        let all = MemGasOverrides::from(paper.clone());
+        assert_eq!(MemGasOptions::default().overlay(&all), Ok(paper));
+        assert!(MemGasOverrides::default().is_empty());
+        assert!(!all.is_empty());
     }
 }

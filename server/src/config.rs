@@ -43,6 +43,12 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Requests taking longer than this many seconds are answered 503 `timeout`.
     pub request_timeout_secs: u64,
+    /// Longest request target (path and query), in bytes; longer ones get 414 `uri_too_long`.
+    pub max_uri_bytes: usize,
+    /// Most request headers; more get 431 `headers_too_large`.
+    pub max_headers: usize,
+    /// Largest sum of header names and values, in bytes; more gets 431 `headers_too_large`.
+    pub max_header_bytes: usize,
 }
 
 impl Default for ServerConfig {
@@ -51,6 +57,9 @@ impl Default for ServerConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 7700)),
             max_body_bytes: 8 * 1024 * 1024,
             request_timeout_secs: 60,
+            max_uri_bytes: 8 * 1024,
+            max_headers: 100,
+            max_header_bytes: 16 * 1024,
         }
     }
 }
@@ -205,6 +214,14 @@ impl Config {
         }
         if self.server.max_body_bytes < 1024 {
             return bad("server.max_body_bytes must be at least 1024");
+        }
+        if self.server.max_uri_bytes < 256 || self.server.max_header_bytes < 1024 {
+            return bad(
+                "server.max_uri_bytes must be at least 256 and server.max_header_bytes at least 1024",
+            );
+        }
+        if self.server.max_headers < 8 {
+            return bad("server.max_headers must be at least 8");
         }
         if let Err(e) = self.rate_limit.check() {
             return Err(ConfigError::Invalid(format!("rate_limit: {e}")));

@@ -17,6 +17,7 @@ pub use config::{
 };
 pub use engine::Engine;
 pub use error::{Error, Result};
+pub use http::codes::Code as ErrorCode;
 
 use std::future::Future;
 
@@ -29,12 +30,12 @@ pub fn app(engine: Engine) -> Router {
 }
 
 /// Serves the API on `listener` until `shutdown` resolves, then finishes in-flight requests.
+/// HTTP/1.1 only, with the request-head limits of [`ServerConfig`].
 pub async fn serve(
     engine: Engine,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(engine))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = engine.config().server.clone();
+    http::serve::serve(app(engine), &limits, listener, shutdown).await
 }

@@ -161,7 +161,7 @@ impl Mcp {
                         .await?
                 } else {
                     let channel = args.body.session.channel;
-                    let session = args.body.session.into_session(crate::engine::now())?;
+                    let session = args.body.session.into_draft()?;
                     self.engine
                         .ingest(&access, user, session, channel, true)
                         .await?

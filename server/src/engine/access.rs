@@ -234,6 +234,7 @@ impl Access {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::codes::Code;
 
     fn key(scopes: &[Scope], users: Option<&[&str]>) -> Access {
         Access::key(&ApiKey {
@@ -258,7 +259,7 @@ mod tests {
     fn check(access: &Access, id: &str, scope: Scope) -> &'static str {
         match access.user(user(id), scope) {
             Ok(_) => "ok",
-            Err(e) => e.code(),
+            Err(e) => Code::from(&e).name(),
         }
     }
 

@@ -42,7 +42,7 @@ use memory::tenancy::Scope;
 use memory::text_index::{TantivyIndex, TextIndex};
 use memory::vector_index::{ExactIndex, VectorIndex, VectorQuery};
 use memory::{
-    Channel, Granularity, MemoryError, NewSession, NewTurn, SessionId, SessionRecord,
+    Channel, Granularity, MemoryError, NewTurn, SessionDraft, SessionId, SessionRecord,
     SessionStatus, SessionSummary, TimeRange, Timestamp, TurnId, Unit, UnitFilter, UnitId, UserId,
 };
 use retrieval::association::AssociationConfig;
@@ -299,12 +299,13 @@ impl Engine {
     }
 
     /// Stores a session durably and queues its build; the returned handle waits for the build.
-    /// Sessions submitted one after another are built in that order.
+    /// Sessions submitted one after another are built in that order. A draft without a start
+    /// time starts now, and one without an id gets the id derived from its content.
     pub async fn submit(
         &self,
         access: &Access,
         user: UserId,
-        session: NewSession,
+        session: impl Into<SessionDraft>,
         channel: Channel,
     ) -> Result<PendingIngest> {
         let pass = access.user(user, Scope::Write)?;
@@ -312,13 +313,15 @@ impl Engine {
         self.inner.rates.check(access, rate::Class::Ingest)?;
         let shared = self.shared();
         let limits = self.inner.config.limits.clone();
+        let now = now();
+        let session = session.into().complete(now);
         let receipt = blocking(move || {
             Ok(shared.store.ingest_session(
                 pass.user(),
                 &session,
                 &limits,
                 TurnWrite {
-                    now: now(),
+                    now,
                     actor: Actor(pass.actor()),
                     channel,
                 },
@@ -333,7 +336,7 @@ impl Engine {
         &self,
         access: &Access,
         user: UserId,
-        session: NewSession,
+        session: impl Into<SessionDraft>,
         channel: Channel,
         wait: bool,
     ) -> Result<IngestReport> {

@@ -1,72 +1,54 @@
-//! The API's error responses: `{"error": {"code", "message"}}` with a stable code, and the one
-//! place where error kinds become HTTP statuses.
+//! The API's error responses: `{"error": {"code", "message"}}`, with the code, and through it
+//! the HTTP status, taken from the registry in `codes`.
 
 use axum::Json;
+use axum::http::HeaderValue;
 use axum::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
-use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use memory::ErrorKind;
 use serde_json::json;
 use tracing::error;
 
+use super::codes::Code;
 use crate::Error;
 
 /// An error as the API returns it.
 #[derive(Debug)]
 pub(crate) struct ApiError {
-    status: StatusCode,
-    code: &'static str,
+    code: Code,
     message: String,
     /// Seconds to wait, sent as `Retry-After` (rate limits).
     retry_after: Option<u64>,
 }
 
 impl ApiError {
-    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    /// An error with a registry code; the status is the code's.
+    pub(crate) fn new(code: Code, message: impl Into<String>) -> Self {
         Self {
-            status,
             code,
             message: message.into(),
             retry_after: None,
         }
-    }
-
-    pub(crate) fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
-    }
-}
-
-fn status(kind: ErrorKind) -> StatusCode {
-    match kind {
-        ErrorKind::InvalidInput => StatusCode::BAD_REQUEST,
-        ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
-        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
-        ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        ErrorKind::NotFound => StatusCode::NOT_FOUND,
-        ErrorKind::Conflict => StatusCode::CONFLICT,
-        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
 #[cfg(test)]
 impl ApiError {
     pub(crate) fn code_for_test(&self) -> &'static str {
-        self.code
+        self.code.name()
     }
 }
 
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
-        let status = status(e.kind());
-        if status.is_server_error() {
+        let code = Code::from(&e);
+        if code.status().is_server_error() {
             // The cause is logged once, here; clients get a generic message.
-            error!(error = %e, code = e.code(), "request failed");
-            let message = match e.kind() {
-                ErrorKind::Unavailable => "the service is unavailable; try again later",
-                _ => "internal error",
+            error!(error = %e, code = code.name(), "request failed");
+            let message = match code {
+                Code::Internal => "internal error",
+                _ => "the service is unavailable; try again later",
             };
-            return Self::new(status, e.code(), message);
+            return Self::new(code, message);
         }
         let retry_after = match &e {
             // Whole seconds, rounded up: retrying at once after a short wait would fail again.
@@ -77,7 +59,7 @@ impl From<Error> for ApiError {
         };
         Self {
             retry_after,
-            ..Self::new(status, e.code(), e.to_string())
+            ..Self::new(code, e.to_string())
         }
     }
 }
@@ -88,18 +70,23 @@ impl From<memory::MemoryError> for ApiError {
     }
 }
 
+/// The JSON body of an error answer.
+pub(crate) fn body(code: Code, message: &str) -> serde_json::Value {
+    json!({ "error": { "code": code.name(), "message": message } })
+}
+
 impl ApiError {
     /// The error as every interface shows it: `{"error": {"code", "message"}}`.
     pub(crate) fn body(&self) -> serde_json::Value {
-        json!({ "error": { "code": self.code, "message": self.message } })
+        body(self.code, &self.message)
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = self.body();
-        let mut response = (self.status, Json(body)).into_response();
-        if self.status == StatusCode::UNAUTHORIZED {
+        let body = body(self.code, &self.message);
+        let mut response = (self.code.status(), Json(body)).into_response();
+        if self.code == Code::Unauthenticated {
             response.headers_mut().insert(
                 WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"mnemo\""),

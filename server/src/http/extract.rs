@@ -9,6 +9,7 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 
+use super::codes::Code;
 use super::error::ApiError;
 
 /// A JSON body. Codes: `unsupported_media_type`, `payload_too_large`, `malformed_json`,
@@ -33,27 +34,27 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
         let path = e.path().to_string();
         let inner = e.into_inner();
         let code = match inner.classify() {
-            Category::Syntax | Category::Eof | Category::Io => "malformed_json",
+            Category::Syntax | Category::Eof | Category::Io => Code::MalformedJson,
             Category::Data => {
                 let text = inner.to_string();
                 if text.starts_with("missing field") {
-                    "missing_field"
+                    Code::MissingField
                 } else if text.starts_with("unknown field") {
-                    "unknown_field"
+                    Code::UnknownField
                 } else {
-                    "invalid_field"
+                    Code::InvalidField
                 }
             }
         };
-        let message = if path == "." || code == "malformed_json" {
+        let message = if path == "." || code == Code::MalformedJson {
             inner.to_string()
         } else {
             format!("{path}: {inner}")
         };
-        ApiError::bad_request(code, message)
+        ApiError::new(code, message)
     })?;
     de.end()
-        .map_err(|e| ApiError::bad_request("malformed_json", e.to_string()))?;
+        .map_err(|e| ApiError::new(Code::MalformedJson, e.to_string()))?;
     Ok(value)
 }
 
@@ -65,8 +66,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
             let content_type = content_type.to_str().unwrap_or("");
             if !is_json(content_type) {
                 return Err(ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
+                    Code::UnsupportedMediaType,
                     format!("expected application/json, got {content_type:?}"),
                 ));
             }
@@ -74,12 +74,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
+                    Code::PayloadTooLarge,
                     "the request body is larger than the server accepts",
                 )
             } else {
-                ApiError::bad_request("malformed_body", rejection.body_text())
+                ApiError::new(Code::MalformedBody, rejection.body_text())
             }
         })?;
         parse_json(&bytes).map(Json)
@@ -96,7 +95,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         axum::extract::Query::<T>::try_from_uri(&parts.uri)
             .map(|q| Query(q.0))
-            .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
+            .map_err(|e| ApiError::new(Code::InvalidQuery, e.body_text()))
     }
 }
 
@@ -111,8 +110,17 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| Path(p.0))
-            .map_err(|e| ApiError::bad_request("invalid_path", e.body_text()))
+            .map_err(|e| ApiError::new(Code::InvalidPath, e.body_text()))
     }
+}
+
+/// Asserts the error code of parsing `body` as `T`, or that it parses when `code` is `None`.
+#[cfg(test)]
+pub(crate) fn check_body<T: DeserializeOwned>(body: &str, code: Option<&str>) {
+    let got = parse_json::<T>(body.as_bytes())
+        .err()
+        .map(|e| e.code_for_test());
+    assert_eq!(got, code, "{body}");
 }
 
 #[cfg(test)]
@@ -137,10 +145,7 @@ mod tests {
     }
 
     fn check(body: &str, code: Option<&str>) {
-        let got = parse_json::<Body>(body.as_bytes())
-            .err()
-            .map(|e| e.code_for_test());
-        assert_eq!(got, code, "{body}");
+        check_body::<Body>(body, code);
     }
 
     #[test]

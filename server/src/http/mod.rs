@@ -2,13 +2,16 @@
 
 mod admin;
 mod auth;
+pub(crate) mod codes;
 mod context;
 pub(crate) mod dto;
 pub(crate) mod error;
 mod extract;
+mod limits;
 mod mcp;
 mod persona;
 mod search;
+pub(crate) mod serve;
 mod sessions;
 mod system;
 mod units;
@@ -29,6 +32,7 @@ use tower_http::request_id::{
 };
 use tower_http::trace::TraceLayer;
 
+use self::codes::Code;
 use self::error::ApiError;
 use crate::Engine;
 
@@ -54,17 +58,9 @@ impl MakeRequestId for Counter {
 
 async fn timed_out(error: BoxError) -> ApiError {
     if error.is::<tower::timeout::error::Elapsed>() {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "timeout",
-            "the request took too long",
-        )
+        ApiError::new(Code::Timeout, "the request took too long")
     } else {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "internal error",
-        )
+        ApiError::new(Code::Internal, "internal error")
     }
 }
 
@@ -155,6 +151,10 @@ pub(crate) fn router(engine: Engine) -> Router {
         .fallback(system::not_found)
         .method_not_allowed_fallback(system::method_not_allowed)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            limits.clone(),
+            limits::check_head,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             engine.clone(),
             measure,

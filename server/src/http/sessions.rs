@@ -34,7 +34,7 @@ pub(super) async fn create(
 ) -> Result<Reply<IngestOut>, ApiError> {
     let user = dto::user_id(user_id)?;
     let channel = body.channel;
-    let session = body.into_session(crate::engine::now())?;
+    let session = body.into_draft()?;
     let report = engine
         .ingest(&access, user, session, channel, q.wait)
         .await?;

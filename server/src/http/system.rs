@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use serde::Serialize;
 
 use super::auth::Caller;
+use super::codes::Code;
 use super::error::ApiError;
 use super::{Reply, reply};
 use crate::Engine;
@@ -41,14 +42,10 @@ pub(super) async fn users(
 
 /// Any route that does not exist.
 pub(super) async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
+    ApiError::new(Code::NotFound, "no such route")
 }
 
 /// A route that exists, called with the wrong method.
 pub(super) async fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "method not allowed on this route",
-    )
+    ApiError::new(Code::MethodNotAllowed, "method not allowed on this route")
 }

@@ -129,16 +129,28 @@ fn set_pending(tx: &Transaction<'_>, session: SessionKey, now: Timestamp) -> Res
     Ok(())
 }
 
-/// Validates `new_turns` against the stored turns and appends whatever follows them.
+/// A stored session that turns are appended to: its id, row and turns as read in the
+/// appending transaction.
+struct StoredSession<'a> {
+    session_id: &'a SessionId,
+    row: &'a SessionRow,
+    turns: &'a [TurnRecord],
+}
+
+/// Validates `new_turns` after the stored ones and appends them.
 fn append_after(
     tx: &Transaction<'_>,
     user: &UserRef,
-    session_id: &SessionId,
-    (row, stored): (&SessionRow, &[TurnRecord]),
+    session: StoredSession<'_>,
     new_turns: &[NewTurn],
     limits: &Limits,
     write: TurnWrite<'_>,
 ) -> Result<()> {
+    let StoredSession {
+        session_id,
+        row,
+        turns: stored,
+    } = session;
     let TurnWrite {
         now,
         actor,
@@ -241,15 +253,12 @@ impl SqliteStore {
                     );
                 }
                 let rest = &session.turns[stored.len()..];
-                append_after(
-                    tx,
-                    user,
-                    &session.session_id,
-                    (&row, &stored),
-                    rest,
-                    limits,
-                    write,
-                )?;
+                let appending = StoredSession {
+                    session_id: &session.session_id,
+                    row: &row,
+                    turns: &stored,
+                };
+                append_after(tx, user, appending, rest, limits, write)?;
                 return receipt(
                     tx,
                     row.key,
@@ -320,7 +329,12 @@ impl SqliteStore {
         self.write(|tx| {
             let (_, row) = require_session(tx, user, session_id)?;
             let stored = load_turns(tx, row.key)?;
-            append_after(tx, user, session_id, (&row, &stored), turns, limits, write)?;
+            let appending = StoredSession {
+                session_id,
+                row: &row,
+                turns: &stored,
+            };
+            append_after(tx, user, appending, turns, limits, write)?;
             receipt(
                 tx,
                 row.key,

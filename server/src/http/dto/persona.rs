@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Persona, PersonaFilter};
+use crate::http::codes::Code;
 use crate::http::error::ApiError;
 
 /// The most characters of a speaker name in a filter.
@@ -34,16 +35,16 @@ impl PersonaQuery {
         if let Some(s) = &self.speaker
             && (s.trim().is_empty() || s.chars().count() > MAX_SPEAKER_CHARS)
         {
-            return Err(ApiError::bad_request(
-                "invalid_query",
+            return Err(ApiError::new(
+                Code::InvalidQuery,
                 format!("speaker must be 1 to {MAX_SPEAKER_CHARS} characters"),
             ));
         }
         if let Some(w) = &self.writer
             && (w.is_empty() || w.chars().count() > MAX_SPEAKER_CHARS)
         {
-            return Err(ApiError::bad_request(
-                "invalid_query",
+            return Err(ApiError::new(
+                Code::InvalidQuery,
                 format!("writer must be 1 to {MAX_SPEAKER_CHARS} characters"),
             ));
         }
@@ -193,8 +194,8 @@ pub(crate) struct StatementPatch {
 impl StatementPatch {
     pub(crate) fn into_edit(self) -> Result<StatementEdit, ApiError> {
         if self.text.is_none() && self.kind.is_none() && self.confidence.is_none() {
-            return Err(ApiError::bad_request(
-                "invalid_field",
+            return Err(ApiError::new(
+                Code::InvalidField,
                 "give at least one of text, kind and confidence",
             ));
         }
@@ -202,8 +203,8 @@ impl StatementPatch {
             && text.chars().count() > MAX_STATEMENT_CHARS * 4
         {
             // The store checks the trimmed length; this bounds the work before it.
-            return Err(ApiError::bad_request(
-                "text_too_long",
+            return Err(ApiError::new(
+                Code::TextTooLong,
                 format!("text is over {MAX_STATEMENT_CHARS} characters"),
             ));
         }

@@ -2,10 +2,9 @@
 
 use memory::{Granularity, TimeRange};
 use retrieval::router::RouteWeight;
-use retrieval::{Fusion, SearchParams, StrategyChoice, StrategyKind};
+use retrieval::{Fusion, MemGasOverrides, SearchParams, StrategyChoice, StrategyKind};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use super::time;
 use super::units::UnitOut;
@@ -42,8 +41,9 @@ pub(crate) struct SearchIn {
     strategy: Option<StrategyKind>,
     #[serde(default)]
     fusion: Option<Fusion>,
+    /// Typed and closed: an unknown setting is an `unknown_field` error when the body is parsed.
     #[serde(default)]
-    memgas: Option<Map<String, Value>>,
+    memgas: Option<MemGasOverrides>,
     #[serde(default)]
     group_by: GroupBy,
     #[serde(default)]
@@ -193,5 +193,36 @@ impl SearchOut {
             sessions,
             router,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::extract::check_body;
+
+    fn check(body: &str, code: Option<&str>) {
+        check_body::<SearchIn>(body, code);
+    }
+
+    #[test]
+    fn memgas_settings_are_typed_and_closed() {
+        check(
+            r#"{"query": "q", "memgas": {"lambda": 0.1, "returns": []}}"#,
+            None,
+        );
+        check(
+            r#"{"query": "q", "memgas": {"lamda": 0.1}}"#,
+            Some("unknown_field"),
+        );
+        check(
+            r#"{"query": "q", "memgas": {"lambda": "x"}}"#,
+            Some("invalid_field"),
+        );
+        check(
+            r#"{"query": "q", "memgas": {"router": "best"}}"#,
+            Some("invalid_field"),
+        );
+        check(r#"{"query": "q", "memgas": 5}"#, Some("invalid_field"));
     }
 }

@@ -4,15 +4,15 @@ use std::collections::BTreeMap;
 
 use memory::store::{DeleteCounts, IngestOutcome};
 use memory::{
-    Channel, NewSession, NewTurn, Role, SessionId, SessionRecord, SessionStatus, SessionSummary,
+    Channel, NewTurn, Role, SessionDraft, SessionId, SessionRecord, SessionStatus, SessionSummary,
     Timestamp,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::time;
 use crate::engine::IngestReport;
+use crate::http::codes::Code;
 use crate::http::error::ApiError;
 
 /// `?wait=`: whether to answer only once the units are built.
@@ -48,8 +48,8 @@ pub(crate) struct TurnIn {
 impl TurnIn {
     fn into_turn(self, position: usize) -> Result<NewTurn, ApiError> {
         if self.metadata.as_ref().is_some_and(|m| !m.is_object()) {
-            return Err(ApiError::bad_request(
-                "invalid_field",
+            return Err(ApiError::new(
+                Code::InvalidField,
                 format!("turns[{position}].metadata must be a JSON object"),
             ));
         }
@@ -89,36 +89,13 @@ pub(crate) struct SessionIn {
     turns: Vec<TurnIn>,
 }
 
-/// A session id derived from the content, so that resending a session without an id is
-/// idempotent too.
-fn content_id(
-    started_at: Timestamp,
-    title: Option<&str>,
-    turns: &[NewTurn],
-) -> Result<SessionId, ApiError> {
-    let mut hash = Sha256::new();
-    hash.update(started_at.0.to_le_bytes());
-    hash.update(title.unwrap_or("").as_bytes());
-    for t in turns {
-        hash.update(serde_json::to_vec(t).unwrap_or_default());
-    }
-    let digest = hash.finalize();
-    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    Ok(SessionId::new(format!("s-{hex}"))?)
-}
-
 impl SessionIn {
-    /// Converts to an engine session; a missing start time is `now`, a missing id is derived
-    /// from the content.
-    pub(crate) fn into_session(self, now: Timestamp) -> Result<NewSession, ApiError> {
-        let started_at = time(self.started_at.as_deref())?.unwrap_or(now);
+    /// Converts to an engine draft; the engine fills in a missing start time and id.
+    pub(crate) fn into_draft(self) -> Result<SessionDraft, ApiError> {
+        let started_at = time(self.started_at.as_deref())?;
         let turns = into_turns(self.turns)?;
-        let session_id = match self.session_id {
-            Some(id) => SessionId::new(id)?,
-            None => content_id(started_at, self.title.as_deref(), &turns)?,
-        };
-        Ok(NewSession {
-            session_id,
+        Ok(SessionDraft {
+            session_id: self.session_id.map(SessionId::new).transpose()?,
             started_at,
             title: self.title,
             turns,
@@ -146,8 +123,8 @@ impl SessionPage {
     /// The limit and offset, once checked.
     pub(crate) fn checked(&self) -> Result<(u32, u32), ApiError> {
         if self.limit == 0 || self.limit > 1_000 {
-            return Err(ApiError::bad_request(
-                "invalid_query",
+            return Err(ApiError::new(
+                Code::InvalidQuery,
                 "limit must be between 1 and 1000",
             ));
         }
@@ -160,14 +137,14 @@ impl SessionIn {
     /// title has nothing to apply to).
     pub(crate) fn into_append(self) -> Result<(SessionId, Channel, Vec<NewTurn>), ApiError> {
         let Some(id) = self.session_id else {
-            return Err(ApiError::bad_request(
-                "missing_field",
+            return Err(ApiError::new(
+                Code::MissingField,
                 "session_id names the session to append to",
             ));
         };
         if self.started_at.is_some() || self.title.is_some() {
-            return Err(ApiError::bad_request(
-                "invalid_field",
+            return Err(ApiError::new(
+                Code::InvalidField,
                 "started_at and title cannot change when appending",
             ));
         }

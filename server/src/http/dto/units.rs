@@ -3,6 +3,7 @@
 use memory::{Channel, Granularity, Role, SessionId, TurnRef, Unit, UnitFilter, UnitId};
 use serde::{Deserialize, Serialize};
 
+use crate::http::codes::Code;
 use crate::http::error::ApiError;
 
 /// Provenance: a turn a unit covers.
@@ -128,8 +129,8 @@ impl UnitQuery {
     pub(crate) fn into_filter(self) -> Result<UnitFilter, ApiError> {
         let limit = self.limit.unwrap_or(100);
         if limit == 0 || limit > MAX_UNIT_PAGE {
-            return Err(ApiError::bad_request(
-                "invalid_query",
+            return Err(ApiError::new(
+                Code::InvalidQuery,
                 format!("limit must be between 1 and {MAX_UNIT_PAGE}"),
             ));
         }
