@@ -9,10 +9,11 @@ use eval::dataset::{self, Question};
 use eval::stats::Latency;
 use indicatif::{ProgressBar, ProgressStyle};
 use memory::embed::{Embedder, FastEmbedder};
+use memory::tenancy::Scope;
 use memory::{TenantId, UnitFilter, UserId};
 use retrieval::SearchParams;
 use serde_json::json;
-use server::engine::{Access, Internal};
+use server::engine::{Access, Internal, NewKey};
 use server::import::import_locomo;
 use server::{AuthMode, Config, Engine};
 
@@ -98,10 +99,14 @@ async fn search_in_process(
     Ok(took)
 }
 
-async fn search_over_http(
+/// One request per question to the engine served on loopback, with `key` as the bearer token if
+/// given; `request` names each question's path and body.
+async fn over_http(
     engine: &Engine,
     questions: &[Question],
-    top_k: usize,
+    key: Option<&str>,
+    what: &str,
+    request: impl Fn(&Question) -> (String, serde_json::Value),
 ) -> anyhow::Result<Vec<Duration>> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
@@ -110,23 +115,56 @@ async fn search_over_http(
         let _ = stopped.await;
     }));
     let client = reqwest::Client::new();
-    let progress = bar(questions.len(), "searching over HTTP");
+    let progress = bar(questions.len(), what);
     let mut took = Vec::with_capacity(questions.len());
     for q in questions {
-        let url = format!("{base}/v1/users/{}/search", q.sample_id);
-        let body = json!({ "query": q.question, "top_k": top_k });
+        let (path, body) = request(q);
+        let mut post = client.post(format!("{base}{path}")).json(&body);
+        if let Some(key) = key {
+            post = post.bearer_auth(key);
+        }
         let started = Instant::now();
-        let response = client.post(&url).json(&body).send().await?;
+        let response = post.send().await?;
         let status = response.status();
         response.bytes().await?;
         took.push(started.elapsed());
-        anyhow::ensure!(status.is_success(), "search answered {status}");
+        anyhow::ensure!(status.is_success(), "{path} answered {status}");
         progress.inc(1);
     }
     progress.finish_and_clear();
     let _ = stop.send(());
     served.await??;
     Ok(took)
+}
+
+/// A search request for a question.
+fn search_request(q: &Question, top_k: usize) -> (String, serde_json::Value) {
+    (
+        format!("/v1/users/{}/search", q.sample_id),
+        json!({ "query": q.question, "top_k": top_k }),
+    )
+}
+
+/// The same data directory opened again with API keys and rate limits on (limits high enough
+/// never to refuse, so that only the checks are measured), and a read key of its tenant.
+async fn reopen_with_keys(mut config: Config) -> anyhow::Result<(Engine, String)> {
+    let admin_key = format!("bench-admin-{}", std::process::id()).repeat(3);
+    config.auth.mode = AuthMode::Keys;
+    config.auth.admin_key = Some(admin_key.clone());
+    config.rate_limit.enabled = true;
+    config.rate_limit.search_per_minute = u32::MAX / 2;
+    config.rate_limit.search_burst = 1_000_000;
+    let engine = tokio::task::spawn_blocking(move || Engine::open(config)).await??;
+    let admin = engine.authenticate(Some(&admin_key))?;
+    let new = NewKey {
+        tenant: Some(TenantId::default_tenant()),
+        name: Some("bench".to_owned()),
+        scopes: vec![Scope::Read],
+        user_ids: None,
+        channels: None,
+    };
+    let token = engine.create_key(&admin, new).await?.token;
+    Ok((engine, token))
 }
 
 fn print_latency(name: &str, l: &Latency) {
@@ -191,12 +229,40 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<()> {
 
     let in_process =
         Latency::of(&search_in_process(&engine, &eval, &data.questions, args.top_k).await?);
+    let top_k = args.top_k;
     let http = if args.no_http {
         None
     } else {
-        Some(Latency::of(
-            &search_over_http(&engine, &data.questions, args.top_k).await?,
-        ))
+        let open = over_http(&engine, &data.questions, None, "searching over HTTP", |q| {
+            search_request(q, top_k)
+        })
+        .await?;
+        Some(Latency::of(&open))
+    };
+    // The data directory is opened again below; the engine closes off the async runtime.
+    let engine = Arc::new(engine);
+    tokio::task::spawn_blocking(move || drop(engine)).await?;
+    let keyed = if args.no_http {
+        None
+    } else {
+        let (reopened, token) = reopen_with_keys(config.clone()).await?;
+        let questions = &data.questions;
+        let searched = over_http(
+            &reopened,
+            questions,
+            Some(&token),
+            "searching with a key",
+            |q| search_request(q, top_k),
+        )
+        .await?;
+        let blocks = over_http(&reopened, questions, Some(&token), "context blocks", |q| {
+            (
+                format!("/v1/users/{}/context", q.sample_id),
+                json!({ "query": q.question, "max_tokens": 1000 }),
+            )
+        })
+        .await?;
+        Some((reopened, Latency::of(&searched), Latency::of(&blocks)))
     };
 
     let secs = import_time.as_secs_f64();
@@ -247,9 +313,16 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<()> {
     println!("|---|---|---|---|---|---|");
     print_latency("in process", &in_process);
     if let Some(http) = &http {
-        print_latency("HTTP (127.0.0.1)", http);
+        print_latency("HTTP (127.0.0.1), authentication off", http);
     }
-    let engine = Arc::new(engine);
-    tokio::task::spawn_blocking(move || drop(engine)).await?;
+    if let Some((engine, searched, blocks)) = keyed {
+        print_latency(
+            "HTTP (127.0.0.1), API key, rate limits and metrics on",
+            &searched,
+        );
+        print_latency("HTTP context block, 1000 tokens, API key", &blocks);
+        let engine = Arc::new(engine);
+        tokio::task::spawn_blocking(move || drop(engine)).await?;
+    }
     Ok(())
 }
