@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::routing::post;
+use eval::context::ContextRecall;
 use eval::dataset::{self, Category, Dataset};
 use eval::output::Results;
 use eval::run::{Run, score};
@@ -127,6 +128,8 @@ async fn run_eval(out: &Path, extra: Vec<String>) -> Results {
             "dense-session",
             "--mode",
             "hybrid",
+            "--context-budget",
+            "200,1000",
         ])
         .args(extra);
     command.envs(model_env()).env("MNEMO_LOG", "warn");
@@ -275,6 +278,29 @@ async fn the_command_writes_a_report_whose_numbers_recompute_and_backends_agree(
     }
     let report = std::fs::read_to_string(remote.path().join("report.md")).unwrap();
     assert!(report.contains("| LoCoMo token F1 | not run (no language model configured) |"));
+
+    // Evidence recall through context blocks: each mix at each budget, the same over HTTP.
+    let blocks = |dir: &Path| -> Vec<ContextRecall> {
+        serde_json::from_slice(&std::fs::read(dir.join("context.json")).unwrap()).unwrap()
+    };
+    let (here, there) = (blocks(local.path()), blocks(remote.path()));
+    let with_evidence = data
+        .questions
+        .iter()
+        .filter(|q| !q.evidence.is_empty())
+        .count();
+    assert_eq!(here.len(), 4, "two mixes, two budgets: {here:?}");
+    for row in &here {
+        assert_eq!(row.questions, with_evidence);
+        assert!((0.0..=1.0).contains(&row.recall), "{row:?}");
+        assert!(row.mean_tokens <= row.budget as f64, "{row:?}");
+    }
+    let small = &here[0];
+    let large = &here[1];
+    assert!(large.recall >= small.recall, "{here:?}");
+    assert_eq!(here, there);
+    let table = std::fs::read_to_string(local.path().join("context.md")).unwrap();
+    assert!(table.contains("| router | 1000 |"), "{table}");
 }
 
 /// Runs `mnemo-eval merge` and returns whether it succeeded, with its stderr.
