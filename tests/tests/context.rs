@@ -105,7 +105,7 @@ async fn every_budget_is_kept_and_the_router_mix_reports_its_weights() {
     for max_tokens in [50, 120, 400, 2000] {
         let (status, block) = context(
             &app,
-            json!({"query": "Pepper the greyhound", "max_tokens": max_tokens}),
+            json!({"query": "Pepper the greyhound", "max_tokens": max_tokens, "mix": "router"}),
         )
         .await;
         assert_eq!(status, StatusCode::OK, "{block}");

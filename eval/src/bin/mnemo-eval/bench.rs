@@ -255,14 +255,18 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<()> {
             |q| search_request(q, top_k),
         )
         .await?;
-        let blocks = over_http(&reopened, questions, Some(&token), "context blocks", |q| {
-            (
-                format!("/v1/users/{}/context", q.sample_id),
-                json!({ "query": q.question, "max_tokens": 1000 }),
-            )
-        })
-        .await?;
-        Some((reopened, Latency::of(&searched), Latency::of(&blocks)))
+        let mut blocks = Vec::new();
+        for mix in ["turns", "router"] {
+            let took = over_http(&reopened, questions, Some(&token), "context blocks", |q| {
+                (
+                    format!("/v1/users/{}/context", q.sample_id),
+                    json!({ "query": q.question, "max_tokens": 1000, "mix": mix }),
+                )
+            })
+            .await?;
+            blocks.push((mix, Latency::of(&took)));
+        }
+        Some((reopened, Latency::of(&searched), blocks))
     };
 
     let secs = import_time.as_secs_f64();
@@ -320,7 +324,12 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<()> {
             "HTTP (127.0.0.1), API key, rate limits and metrics on",
             &searched,
         );
-        print_latency("HTTP context block, 1000 tokens, API key", &blocks);
+        for (mix, took) in &blocks {
+            print_latency(
+                &format!("HTTP context block, 1000 tokens, `{mix}` mix, API key"),
+                took,
+            );
+        }
         let engine = Arc::new(engine);
         tokio::task::spawn_blocking(move || drop(engine)).await?;
     }
