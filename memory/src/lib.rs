@@ -26,7 +26,7 @@ pub use error::{ErrorKind, MemoryError, Result};
 pub use ids::{SessionId, TenantId, TurnId, UnitId, UserId, UserRef};
 pub use model::{
     Channel, Granularity, NewSession, NewTurn, Producer, Role, ScoredUnit, SessionDraft,
-    SessionRecord, SessionStatus, SessionSummary, Source, TimeRange, TurnRecord, TurnRef, Unit,
-    UnitDraft, UnitFilter, UnknownGranularity,
+    SessionRecord, SessionStatus, SessionSummary, Source, SourceFilter, TimeRange, TurnRecord,
+    TurnRef, Unit, UnitDraft, UnitFilter, UnknownGranularity,
 };
 pub use time::Timestamp;

@@ -441,6 +441,27 @@ pub struct ScoredUnit {
     pub score: f32,
 }
 
+/// Which turns' memories a read keeps: those with a provenance turn whose writer and channel
+/// match every filter given. Empty keeps everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceFilter {
+    pub writer: Option<String>,
+    pub channel: Option<Channel>,
+}
+
+impl SourceFilter {
+    /// Whether the filter keeps everything.
+    pub fn is_empty(&self) -> bool {
+        self.writer.is_none() && self.channel.is_none()
+    }
+
+    /// Whether a turn from `source` passes.
+    pub fn admits(&self, source: &Source) -> bool {
+        self.writer.as_ref().is_none_or(|w| *w == source.writer)
+            && self.channel.is_none_or(|c| c == source.channel)
+    }
+}
+
 /// Filters for listing units.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UnitFilter {

@@ -2,7 +2,9 @@
 
 use memory::text_index::{TextIndex, TextQuery};
 use memory::vector_index::{VectorIndex, VectorQuery};
-use memory::{Granularity, ScoredUnit, TimeRange, UserRef};
+use std::collections::HashSet;
+
+use memory::{Granularity, ScoredUnit, TimeRange, UnitId, UserRef};
 use tracing::instrument;
 
 use crate::Result;
@@ -26,6 +28,8 @@ pub struct CandidateQuery<'a> {
     pub time: TimeRange,
     /// Candidates per channel and granularity.
     pub k: usize,
+    /// Only these units; `None` for all.
+    pub only: Option<&'a HashSet<UnitId>>,
 }
 
 /// Gathers up to `k` dense and `k` lexical candidates for each granularity.
@@ -58,6 +62,7 @@ pub fn gather(
                 time,
                 k,
                 exclude_session: None,
+                only: query.only,
             },
         )?;
         for (c, (_, list)) in out.iter_mut().zip(dense) {
@@ -71,6 +76,7 @@ pub fn gather(
             granularities,
             time,
             k,
+            only: query.only,
         },
     )?;
     for (c, (_, list)) in out.iter_mut().zip(lexical) {

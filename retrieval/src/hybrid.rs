@@ -5,7 +5,9 @@ use memory::embed::Embedder;
 use memory::graph_index::GraphIndex;
 use memory::text_index::TextIndex;
 use memory::vector_index::VectorIndex;
-use memory::{Granularity, UserRef};
+use std::collections::HashSet;
+
+use memory::{Granularity, UnitId, UserRef};
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
@@ -56,6 +58,9 @@ pub struct Retriever<'a> {
     pub graph: &'a GraphIndex,
     pub embedder: &'a dyn Embedder,
     pub config: &'a RetrievalConfig,
+    /// Only these units (a filter the caller resolved, such as by writer or channel); `None`
+    /// for all.
+    pub only: Option<&'a HashSet<UnitId>>,
 }
 
 impl std::fmt::Debug for Retriever<'_> {
@@ -142,6 +147,7 @@ impl Retriever<'_> {
             granularities: &granularities,
             time: params.effective_time(),
             k,
+            only: self.only,
         };
         let candidates = gather(&query, self.vectors, self.text)?;
         let mut hits = match fusion {

@@ -179,6 +179,7 @@ pub(crate) fn search(
         time,
         k: usize::MAX,
         exclude_session: None,
+        only: r.only,
     };
     let dense = r.vectors.search(user, &all)?;
     let sims: Vec<(Granularity, Vec<f32>)> = dense
@@ -256,6 +257,7 @@ fn lexical_scores(
         granularities: present,
         time,
         k: o.lexical_candidates.max(1),
+        only: r.only,
     };
     for (_, list) in r.text.search(user, &q)? {
         let best = list.first().map_or(1.0, |s| s.score).max(1e-9);

@@ -213,9 +213,12 @@ impl Mcp {
             async {
                 let access = self.access(&extensions)?;
                 let user = dto::user_id(args.user_id)?;
-                let (params, group_by, explain) = args.body.into_params()?;
-                let outcome = self.engine.search(&access, user, params).await?;
-                Ok(SearchOut::new(outcome, group_by, explain))
+                let request = args.body.into_request()?;
+                let outcome = self
+                    .engine
+                    .search_from(&access, user, request.params, request.sources)
+                    .await?;
+                Ok(SearchOut::new(outcome, request.group_by, request.explain))
             }
             .await,
         )

@@ -579,4 +579,63 @@ async fn every_turn_records_the_key_that_wrote_it_and_its_channel() {
         "{from_chat:#}"
     );
     assert_eq!(from_chat["statements"][0]["turns"][0]["channel"], "chat");
+
+    // Searches filter the same way: only units with a provenance turn from that writer and
+    // channel, whatever else matches the query better.
+    let every_turn = |results: &Value| -> Vec<(String, String)> {
+        results["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r["turns"].as_array().unwrap().clone())
+            .map(|t| {
+                (
+                    t["writer"].as_str().unwrap().to_owned(),
+                    t["channel"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let ask = |filter: Value| {
+        let mut q =
+            json!({"query": "dog Rex Lisbon family", "top_k": 20, "granularities": ["turn"]});
+        q.as_object_mut()
+            .unwrap()
+            .extend(filter.as_object().unwrap().clone());
+        q
+    };
+    let (_, unfiltered) = post(&app, &chat_key, "/v1/users/ann/search", &ask(json!({}))).await;
+    assert_eq!(every_turn(&unfiltered).len(), 2, "{unfiltered:#}");
+    let (status, tools) = post(
+        &app,
+        &chat_key,
+        "/v1/users/ann/search",
+        &ask(json!({"channel": "tool"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{tools}");
+    assert_eq!(
+        every_turn(&tools),
+        vec![(id_of(&tool_key), "tool".to_owned())],
+        "{tools:#}"
+    );
+    let by_chat_key = ask(json!({"writer": id_of(&chat_key), "strategy": "hybrid"}));
+    let (_, chats) = post(&app, &chat_key, "/v1/users/ann/search", &by_chat_key).await;
+    assert_eq!(
+        every_turn(&chats),
+        vec![(id_of(&chat_key), "chat".to_owned())],
+        "{chats:#}"
+    );
+    let neither = ask(json!({"writer": id_of(&chat_key), "channel": "tool"}));
+    let (_, none) = post(&app, &chat_key, "/v1/users/ann/search", &neither).await;
+    assert_eq!(none["results"], json!([]), "{none:#}");
+    let (status, bad) = post(
+        &app,
+        &chat_key,
+        "/v1/users/ann/search",
+        &ask(json!({"writer": ""})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad["error"]["code"], "invalid_field", "{bad}");
 }

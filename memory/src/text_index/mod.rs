@@ -4,8 +4,10 @@ mod tantivy;
 
 pub use self::tantivy::TantivyIndex;
 
+use std::collections::HashSet;
+
 use crate::store::{IndexedUnit, SessionKey};
-use crate::{Granularity, Result, ScoredUnit, TimeRange, UserRef};
+use crate::{Granularity, Result, ScoredUnit, TimeRange, UnitId, UserRef};
 
 /// What to search for.
 #[derive(Debug, Clone, Copy)]
@@ -17,6 +19,8 @@ pub struct TextQuery<'a> {
     pub time: TimeRange,
     /// Results per granularity.
     pub k: usize,
+    /// Only these units (a filter resolved by the caller); `None` for all.
+    pub only: Option<&'a HashSet<UnitId>>,
 }
 
 /// A lexical index derived from the record store. Writes are buffered until [`TextIndex::commit`],

@@ -8,6 +8,7 @@ use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::error::LockError;
 use tantivy::query::{
     Bm25StatisticsProvider, BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery,
+    TermSetQuery,
 };
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, STRING, Schema, TextFieldIndexing, TextOptions,
@@ -308,6 +309,12 @@ impl TextIndex for TantivyIndex {
                     bound(query.time.from, true),
                     bound(query.time.to, false),
                 ))));
+            }
+            if let Some(only) = query.only {
+                let ids = only
+                    .iter()
+                    .map(|u| Term::from_field_u64(f.unit_id, u.0 as u64));
+                clauses.push(filter(Box::new(TermSetQuery::new(ids))));
             }
             let top = searcher.search_with_statistics_provider(
                 &BooleanQuery::new(clauses),

@@ -142,6 +142,7 @@ impl VectorIndex for ExactIndex {
                 .enumerate()
                 .filter(|(i, _)| query.time.contains(p.times[*i]))
                 .filter(|(i, _)| query.exclude_session != Some(p.sessions[*i]))
+                .filter(|(i, _)| query.only.is_none_or(|only| only.contains(&p.ids[*i])))
                 .map(|(i, v)| ScoredUnit {
                     unit_id: p.ids[i],
                     score: dot(query.vector, v),
@@ -221,11 +222,18 @@ mod tests {
             time,
             k,
             exclude_session: None,
+            only: None,
         };
         let hits = index
             .search(&ann, &query(TimeRange::default(), 10))
             .unwrap();
         assert_eq!(ids(&hits, 0), vec![1, 2, 3]);
+        let some: std::collections::HashSet<UnitId> = [UnitId(1), UnitId(3)].into();
+        let only = VectorQuery {
+            only: Some(&some),
+            ..query(TimeRange::default(), 10)
+        };
+        assert_eq!(ids(&index.search(&ann, &only).unwrap(), 0), vec![1, 3]);
         assert_eq!(ids(&hits, 1), vec![4]);
         let hits = index.search(&ann, &query(TimeRange::default(), 2)).unwrap();
         assert_eq!(ids(&hits, 0), vec![1, 2]);

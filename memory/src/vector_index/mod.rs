@@ -4,6 +4,8 @@ mod exact;
 
 pub use exact::ExactIndex;
 
+use std::collections::HashSet;
+
 use crate::store::SessionKey;
 use crate::{Granularity, Result, ScoredUnit, TimeRange, Timestamp, UnitId, UserRef};
 
@@ -29,6 +31,8 @@ pub struct VectorQuery<'a> {
     pub k: usize,
     /// Leave out this session's units.
     pub exclude_session: Option<SessionKey>,
+    /// Only these units (a filter resolved by the caller); `None` for all.
+    pub only: Option<&'a HashSet<UnitId>>,
 }
 
 /// Nearest-neighbour search over units' vectors, partitioned by user.

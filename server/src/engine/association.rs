@@ -33,6 +33,7 @@ pub(crate) fn links(
             time: TimeRange::default(),
             k: config.candidates,
             exclude_session: Some(session),
+            only: None,
         };
         let candidates: Vec<ScoredUnit> = parts
             .vectors

@@ -1,7 +1,7 @@
 //! Searching a user's memory through the engine: the retriever over the shared indexes, and
 //! each result's unit with, on request, the relevance of each turn it covers.
 
-use memory::UserRef;
+use memory::{SourceFilter, UserRef};
 
 use super::*;
 
@@ -39,6 +39,7 @@ fn rate_turns(
         time: TimeRange::default(),
         k: usize::MAX,
         exclude_session: None,
+        only: None,
     };
     let scores: HashMap<UnitId, f32> = shared
         .vectors
@@ -71,6 +72,19 @@ impl Engine {
         user: UserId,
         params: SearchParams,
     ) -> Result<SearchOutcome> {
+        self.search_from(access, user, params, SourceFilter::default())
+            .await
+    }
+
+    /// Searches the part of a user's memory that `sources` admits: units with a provenance turn
+    /// of that writer and channel.
+    pub async fn search_from(
+        &self,
+        access: &Access,
+        user: UserId,
+        params: SearchParams,
+        sources: SourceFilter,
+    ) -> Result<SearchOutcome> {
         let pass = access.user(user, Scope::Read)?;
         self.inner.rates.check(access, super::rate::Class::Search)?;
         let shared = self.shared();
@@ -84,6 +98,7 @@ impl Engine {
                 graph: &shared.graph,
                 embedder: embedder.as_ref(),
                 config: &config,
+                only: None,
             };
             retriever.validate(&params)?;
             let user = pass.user();
@@ -93,6 +108,15 @@ impl Engine {
                 }
                 .into());
             }
+            let only = if sources.is_empty() {
+                None
+            } else {
+                Some(shared.store.units_from(user, &sources)?)
+            };
+            let retriever = Retriever {
+                only: only.as_ref(),
+                ..retriever
+            };
             let started = std::time::Instant::now();
             let ranking = retriever.search(user, &params)?;
             let strategy = match params.method.strategy.unwrap_or(config.strategy) {
@@ -100,7 +124,13 @@ impl Engine {
                 retrieval::StrategyKind::Hybrid => "hybrid",
             };
             shared.metrics.searched(strategy, started.elapsed());
-            let ids: Vec<UnitId> = ranking.hits.iter().map(|h| h.unit_id).collect();
+            // The graph may carry a score to a unit outside the filter; it stays out.
+            let ids: Vec<UnitId> = ranking
+                .hits
+                .iter()
+                .map(|h| h.unit_id)
+                .filter(|id| only.as_ref().is_none_or(|o| o.contains(id)))
+                .collect();
             let mut units: BTreeMap<UnitId, Unit> = shared
                 .store
                 .units_by_ids(user, &ids)?

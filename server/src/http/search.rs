@@ -18,10 +18,12 @@ pub(super) async fn search(
     Json(body): Json<SearchIn>,
 ) -> Result<Reply<SearchOut>, ApiError> {
     let user = dto::user_id(user_id)?;
-    let (params, group_by, explain) = body.into_params()?;
-    let outcome = engine.search(&access, user, params).await?;
+    let request = body.into_request()?;
+    let outcome = engine
+        .search_from(&access, user, request.params, request.sources)
+        .await?;
     Ok(reply(
         StatusCode::OK,
-        SearchOut::new(outcome, group_by, explain),
+        SearchOut::new(outcome, request.group_by, request.explain),
     ))
 }

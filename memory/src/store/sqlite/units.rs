@@ -1,7 +1,7 @@
 //! Memory unit records: replacing a session's units, reading them back with provenance, and
 //! streaming them to the derived indexes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::json;
@@ -9,8 +9,8 @@ use serde_json::json;
 use super::{SqliteStore, audit, index_log, require_user, session_head, terms};
 use crate::store::{Actor, IndexOp, IndexedUnit, SessionBuild, SessionKey};
 use crate::{
-    Granularity, MemoryError, Producer, Result, Role, SessionId, Timestamp, TurnId, TurnRef, Unit,
-    UnitFilter, UnitId, UserRef,
+    Granularity, MemoryError, Producer, Result, Role, SessionId, SourceFilter, Timestamp, TurnId,
+    TurnRef, Unit, UnitFilter, UnitId, UserRef,
 };
 
 /// Encodes a vector as little-endian `f32`s.
@@ -353,6 +353,26 @@ impl SqliteStore {
                 }
             }
             Ok(out)
+        })
+    }
+
+    /// The ids of a user's units with a provenance turn the filter admits.
+    pub fn units_from(&self, user: &UserRef, sources: &SourceFilter) -> Result<HashSet<UnitId>> {
+        self.read(|conn| {
+            let user_pk = require_user(conn, user)?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT DISTINCT n.id FROM units n
+                 JOIN unit_turns ut ON ut.unit_id = n.id JOIN turns t ON t.id = ut.turn_id
+                 WHERE n.user_pk = ?1 AND (?2 IS NULL OR t.writer = ?2)
+                   AND (?3 IS NULL OR t.channel = ?3)",
+            )?;
+            let rows = stmt.query_map(
+                params![user_pk, sources.writer, sources.channel.map(|c| c.as_str())],
+                |r| r.get::<_, i64>(0),
+            )?;
+            Ok(rows
+                .map(|id| id.map(UnitId))
+                .collect::<rusqlite::Result<_>>()?)
         })
     }
 

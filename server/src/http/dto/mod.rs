@@ -21,6 +21,7 @@ pub(crate) use units::{UnitListOut, UnitOut, UnitQuery};
 
 use memory::{SessionId, Timestamp, UserId};
 
+use super::codes::Code;
 use super::error::ApiError;
 
 /// Parses a user id from the path.
@@ -31,6 +32,20 @@ pub(crate) fn user_id(value: String) -> Result<UserId, ApiError> {
 /// Parses a session id from the path.
 pub(crate) fn session_id(value: String) -> Result<SessionId, ApiError> {
     Ok(SessionId::new(value)?)
+}
+
+/// The longest writer (a key id or `import`, ...) a filter may name.
+const MAX_WRITER_CHARS: usize = 200;
+
+/// Checks a writer filter; `code` is the caller's code for a bad value.
+fn check_writer(writer: Option<&str>, code: Code) -> Result<(), ApiError> {
+    match writer {
+        Some(w) if w.is_empty() || w.chars().count() > MAX_WRITER_CHARS => Err(ApiError::new(
+            code,
+            format!("writer must be 1 to {MAX_WRITER_CHARS} characters"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Parses an optional RFC 3339 time.

@@ -40,14 +40,7 @@ impl PersonaQuery {
                 format!("speaker must be 1 to {MAX_SPEAKER_CHARS} characters"),
             ));
         }
-        if let Some(w) = &self.writer
-            && (w.is_empty() || w.chars().count() > MAX_SPEAKER_CHARS)
-        {
-            return Err(ApiError::new(
-                Code::InvalidQuery,
-                format!("writer must be 1 to {MAX_SPEAKER_CHARS} characters"),
-            ));
-        }
+        super::check_writer(self.writer.as_deref(), Code::InvalidQuery)?;
         Ok(PersonaFilter {
             speaker: self.speaker,
             writer: self.writer,

@@ -1,6 +1,6 @@
 //! Search wire types.
 
-use memory::{Granularity, TimeRange};
+use memory::{Channel, Granularity, SourceFilter, TimeRange};
 use retrieval::router::RouteWeight;
 use retrieval::{Fusion, MemGasOverrides, SearchParams, StrategyChoice, StrategyKind};
 use schemars::JsonSchema;
@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::time;
 use super::units::UnitOut;
 use crate::engine::{SearchOutcome, SearchResult};
+use crate::http::codes::Code;
 use crate::http::error::ApiError;
 
 /// How results are laid out.
@@ -48,6 +49,21 @@ pub(crate) struct SearchIn {
     group_by: GroupBy,
     #[serde(default)]
     explain: bool,
+    /// Only units with a provenance turn this writer wrote (a key id, `import`, ...).
+    #[serde(default)]
+    writer: Option<String>,
+    /// Only units with a provenance turn that came through this channel.
+    #[serde(default)]
+    channel: Option<Channel>,
+}
+
+/// A search as the engine takes it, and how to lay out its results.
+#[derive(Debug)]
+pub(crate) struct SearchRequest {
+    pub(crate) params: SearchParams,
+    pub(crate) sources: SourceFilter,
+    pub(crate) group_by: GroupBy,
+    pub(crate) explain: bool,
 }
 
 /// Results returned when the request names no `top_k`.
@@ -55,7 +71,8 @@ const DEFAULT_TOP_K: usize = 10;
 
 impl SearchIn {
     /// The engine's search and how to lay out its results.
-    pub(crate) fn into_params(self) -> Result<(SearchParams, GroupBy, bool), ApiError> {
+    pub(crate) fn into_request(self) -> Result<SearchRequest, ApiError> {
+        super::check_writer(self.writer.as_deref(), Code::InvalidField)?;
         let params = SearchParams {
             query: self.query,
             top_k: self.top_k.unwrap_or(DEFAULT_TOP_K),
@@ -72,7 +89,15 @@ impl SearchIn {
                 memgas: self.memgas,
             },
         };
-        Ok((params, self.group_by, self.explain))
+        Ok(SearchRequest {
+            params,
+            sources: SourceFilter {
+                writer: self.writer,
+                channel: self.channel,
+            },
+            group_by: self.group_by,
+            explain: self.explain,
+        })
     }
 }
 
