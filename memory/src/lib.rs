@@ -14,6 +14,7 @@ mod ids;
 pub mod llm;
 mod model;
 pub mod persona;
+mod provenance;
 pub mod store;
 pub mod tenancy;
 pub mod text_index;
@@ -25,8 +26,9 @@ pub use content_id::content_session_id;
 pub use error::{ErrorKind, MemoryError, Result};
 pub use ids::{SessionId, TenantId, TurnId, UnitId, UserId, UserRef};
 pub use model::{
-    Channel, Granularity, NewSession, NewTurn, Producer, Role, ScoredUnit, SessionDraft,
-    SessionRecord, SessionStatus, SessionSummary, Source, SourceFilter, TimeRange, TurnRecord,
-    TurnRef, Unit, UnitDraft, UnitFilter, UnknownGranularity,
+    Granularity, NewSession, NewTurn, Producer, Role, ScoredUnit, SessionDraft, SessionRecord,
+    SessionStatus, SessionSummary, TimeRange, TurnRecord, TurnRef, Unit, UnitDraft, UnitFilter,
+    UnknownGranularity,
 };
+pub use provenance::{Channel, Source, SourceFilter};
 pub use time::Timestamp;

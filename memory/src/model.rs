@@ -6,7 +6,7 @@ use std::str::FromStr;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{SessionId, Timestamp, TurnId, UnitId, UserRef};
+use crate::{SessionId, Source, Timestamp, TurnId, UnitId, UserRef};
 
 /// The granularity of a memory unit. A closed set: retrieval weighs each one separately.
 #[derive(
@@ -105,81 +105,6 @@ impl Role {
             "user" => Self::User,
             "assistant" => Self::Assistant,
             _ => Self::Other,
-        }
-    }
-}
-
-/// How a turn reached mnemo, as its writer declares it (a key may be limited to some).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    Default,
-    JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    /// The conversation itself, sent by the chat agent that had it.
-    #[default]
-    Chat,
-    /// A bulk import of histories (LoCoMo, exported chats).
-    Import,
-    /// A tool's output or a tool call writing to memory.
-    Tool,
-    /// A web page or form.
-    Web,
-    /// Another agent writing on the user's behalf.
-    Agent,
-}
-
-impl Channel {
-    /// Every channel, in order.
-    pub const ALL: [Channel; 5] = [
-        Channel::Chat,
-        Channel::Import,
-        Channel::Tool,
-        Channel::Web,
-        Channel::Agent,
-    ];
-
-    /// The stable lower-case name used in storage and on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Chat => "chat",
-            Self::Import => "import",
-            Self::Tool => "tool",
-            Self::Web => "web",
-            Self::Agent => "agent",
-        }
-    }
-
-    /// Parses a stored channel name.
-    pub fn from_stored(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s)
-    }
-}
-
-/// Who wrote a turn into mnemo (the key id, or `import`, `eval`, `anonymous`...) and through
-/// which channel: what trust by source rests on. Never taken from the client's body.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Source {
-    pub writer: String,
-    pub channel: Channel,
-}
-
-impl Default for Source {
-    /// Turns stored before writers were recorded.
-    fn default() -> Self {
-        Self {
-            writer: "unknown".to_owned(),
-            channel: Channel::Chat,
         }
     }
 }
@@ -439,27 +364,6 @@ impl TimeRange {
 pub struct ScoredUnit {
     pub unit_id: UnitId,
     pub score: f32,
-}
-
-/// Which turns' memories a read keeps: those with a provenance turn whose writer and channel
-/// match every filter given. Empty keeps everything.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SourceFilter {
-    pub writer: Option<String>,
-    pub channel: Option<Channel>,
-}
-
-impl SourceFilter {
-    /// Whether the filter keeps everything.
-    pub fn is_empty(&self) -> bool {
-        self.writer.is_none() && self.channel.is_none()
-    }
-
-    /// Whether a turn from `source` passes.
-    pub fn admits(&self, source: &Source) -> bool {
-        self.writer.as_ref().is_none_or(|w| *w == source.writer)
-            && self.channel.is_none_or(|c| c == source.channel)
-    }
 }
 
 /// Filters for listing units.

@@ -5,6 +5,7 @@
 // Test support: a failed set-up should stop the test loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+pub mod keyed;
 pub mod scripted_llm;
 
 use std::path::{Path, PathBuf};

@@ -9,19 +9,10 @@ use rmcp::service::{RoleClient, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use serde_json::{Value, json};
-use server::{AuthMode, Config};
+use tests::keyed::{ADMIN, keyed_config};
 use tests::{Served, open_hashed};
 
-const ADMIN: &str = "an-admin-key-of-at-least-32-characters!";
-
 type Client = RunningService<RoleClient, ()>;
-
-fn keyed_config() -> Config {
-    let mut config = Config::default();
-    config.auth.mode = AuthMode::Keys;
-    config.auth.admin_key = Some(ADMIN.to_owned());
-    config
-}
 
 async fn admin_post(served: &Served, path: &str, body: Value) -> Value {
     let answer = reqwest::Client::new()
