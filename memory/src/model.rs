@@ -230,7 +230,7 @@ impl From<NewSession> for SessionDraft {
 }
 
 /// Whether a session's memory units are built.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionStatus {
     /// Stored durably; units are being built.

@@ -9,7 +9,19 @@ use serde::{Deserialize, Serialize};
 use crate::{Channel, TenantId, Timestamp, UserId};
 
 /// What a tenant key may do. A closed set; each operation needs one scope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// Read memory: sessions, units, search, persona.

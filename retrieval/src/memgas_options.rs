@@ -116,7 +116,7 @@ impl MemGasOptions {
 /// conversions between them from a single list. The `From` conversion destructures
 /// [`MemGasOptions`] without `..`, so a setting added there and missing here does not compile.
 macro_rules! memgas_overrides {
-    ($($field:ident: $ty:ty),* $(,)?) => {
+    ($($(#[$schema:meta])* $field:ident: $ty:ty),* $(,)?) => {
         /// Some MemGAS settings of one search, laid over the configured ones with
         /// [`MemGasOptions::overlay`]; each field means what it does in [`MemGasOptions`], and
         /// an absent one leaves the configured value. Unknown fields are rejected when parsed.
@@ -126,6 +126,7 @@ macro_rules! memgas_overrides {
             $(
                 #[doc = concat!("Replaces [`MemGasOptions::", stringify!($field), "`].")]
                 #[serde(skip_serializing_if = "Option::is_none")]
+                $(#[$schema])*
                 pub $field: Option<$ty>,
             )*
         }
@@ -151,24 +152,40 @@ macro_rules! memgas_overrides {
     };
 }
 
+// The schema attributes say what `MemGasOptions::check` accepts, so the OpenAPI document does.
 memgas_overrides! {
     router: RouterMode,
+    #[schemars(extend("exclusiveMinimum" = 0))]
     lambda: f32,
     normalize: bool,
+    #[schemars(range(min = 0.0))]
     lexical_weight: f32,
+    #[schemars(range(max = 1000))]
     lexical_candidates: usize,
+    #[schemars(range(min = 0.0, max = 1.0))]
     graph_weight: f32,
+    #[schemars(range(max = 1000))]
     seeds: usize,
+    #[schemars(range(max = 1.0), extend("exclusiveMinimum" = 0))]
     restart: f32,
+    #[schemars(range(min = 0.0))]
     session_prior: f32,
+    #[schemars(range(min = 0.0))]
     previous_turn: f32,
+    #[schemars(range(min = 0.0))]
     next_turn: f32,
+    #[schemars(range(min = 0.0, max = 1.0))]
     question_penalty: f32,
+    #[schemars(range(min = 0.0))]
     speaker_boost: f32,
+    #[schemars(range(min = 0.0))]
     date_boost: f32,
+    #[schemars(range(min = 0.0))]
     when_boost: f32,
+    #[schemars(range(min = 0.0))]
     recency_boost: f32,
     returns: Vec<Granularity>,
+    #[schemars(range(max = 100))]
     floor: usize,
     dense_without_speakers: bool,
 }

@@ -29,6 +29,11 @@ pub fn app(engine: Engine) -> Router {
     http::router(engine)
 }
 
+/// The OpenAPI 3.1 document of the REST API, exactly as `GET /v1/openapi.json` serves it.
+pub fn openapi_json() -> String {
+    http::openapi_json()
+}
+
 /// Serves the API on `listener` until `shutdown` resolves, then finishes in-flight requests.
 /// HTTP/1.1 only, with the request-head limits of [`ServerConfig`].
 pub async fn serve(

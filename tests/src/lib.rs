@@ -6,6 +6,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 pub mod keyed;
+pub mod openapi;
 pub mod scripted_llm;
 
 use std::path::{Path, PathBuf};

@@ -21,7 +21,7 @@ use crate::{
 pub struct SessionKey(pub i64);
 
 /// What an ingest did with a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IngestOutcome {
     /// The session is new.

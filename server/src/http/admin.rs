@@ -1,16 +1,18 @@
 //! Admin endpoints: tenants (the admin key), keys (the admin key, or a tenant's key with the
 //! `admin` scope for its own tenant), and server statistics.
 
+use aide::OperationOutput;
+use aide::generate::GenContext;
+use aide::openapi::{Operation, Response as DocResponse, StatusCode};
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::StatusCode as HttpStatus;
 use axum::http::header::CONTENT_TYPE;
-use axum::response::IntoResponse;
-use memory::TenantId;
+use axum::response::{IntoResponse, Response};
 
 use super::auth::Caller;
 use super::dto::{
-    CreatedKeyOut, KeyIn, KeyListOut, KeyOut, KeyQuery, LlmOut, StatsOut, TenantDeletedOut,
-    TenantIn, TenantListOut, TenantOut,
+    CreatedKeyOut, KeyIn, KeyListOut, KeyOut, KeyPath, KeyQuery, LlmOut, StatsOut,
+    TenantDeletedOut, TenantIn, TenantListOut, TenantOut, TenantPath,
 };
 use super::error::ApiError;
 use super::extract::{Json, Path, Query};
@@ -25,7 +27,7 @@ pub(super) async fn create_tenant(
 ) -> Result<Reply<TenantOut>, ApiError> {
     let (tenant, name) = body.into_parts()?;
     let created = engine.create_tenant(&access, tenant, name).await?;
-    Ok(reply(StatusCode::CREATED, created.into()))
+    Ok(reply(HttpStatus::CREATED, created.into()))
 }
 
 /// `GET /v1/admin/tenants`
@@ -33,19 +35,19 @@ pub(super) async fn tenants(
     State(engine): State<Engine>,
     Caller(access): Caller,
 ) -> Result<Reply<TenantListOut>, ApiError> {
-    Ok(reply(StatusCode::OK, engine.tenants(&access).await?.into()))
+    Ok(reply(HttpStatus::OK, engine.tenants(&access).await?.into()))
 }
 
 /// `DELETE /v1/admin/tenants/{tenant_id}`
 pub(super) async fn delete_tenant(
     State(engine): State<Engine>,
     Caller(access): Caller,
-    Path(tenant_id): Path<String>,
+    Path(path): Path<TenantPath>,
 ) -> Result<Reply<TenantDeletedOut>, ApiError> {
-    let tenant = TenantId::new(tenant_id)?;
+    let tenant = path.tenant()?;
     let deleted = engine.delete_tenant(&access, tenant.clone()).await?;
     Ok(reply(
-        StatusCode::OK,
+        HttpStatus::OK,
         TenantDeletedOut::new(&tenant, deleted),
     ))
 }
@@ -57,7 +59,7 @@ pub(super) async fn create_key(
     Json(body): Json<KeyIn>,
 ) -> Result<Reply<CreatedKeyOut>, ApiError> {
     let created = engine.create_key(&access, body.into_new_key()?).await?;
-    Ok(reply(StatusCode::CREATED, created.into()))
+    Ok(reply(HttpStatus::CREATED, created.into()))
 }
 
 /// `GET /v1/admin/keys`
@@ -67,29 +69,54 @@ pub(super) async fn keys(
     Query(query): Query<KeyQuery>,
 ) -> Result<Reply<KeyListOut>, ApiError> {
     let keys = engine.keys(&access, query.tenant()?).await?;
-    Ok(reply(StatusCode::OK, keys.into()))
+    Ok(reply(HttpStatus::OK, keys.into()))
 }
 
 /// `DELETE /v1/admin/keys/{key_id}`
 pub(super) async fn revoke_key(
     State(engine): State<Engine>,
     Caller(access): Caller,
-    Path(key_id): Path<String>,
+    Path(path): Path<KeyPath>,
 ) -> Result<Reply<KeyOut>, ApiError> {
-    let key = engine.revoke_key(&access, key_id).await?;
-    Ok(reply(StatusCode::OK, key.into()))
+    let key = engine.revoke_key(&access, path.key_id).await?;
+    Ok(reply(HttpStatus::OK, key.into()))
+}
+
+/// Measurements in the Prometheus text format.
+#[derive(Debug)]
+pub(super) struct PrometheusText(String);
+
+impl IntoResponse for PrometheusText {
+    fn into_response(self) -> Response {
+        (
+            [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+            self.0,
+        )
+            .into_response()
+    }
+}
+
+impl OperationOutput for PrometheusText {
+    type Inner = String;
+
+    fn operation_response(ctx: &mut GenContext, operation: &mut Operation) -> Option<DocResponse> {
+        String::operation_response(ctx, operation)
+    }
+
+    fn inferred_responses(
+        ctx: &mut GenContext,
+        operation: &mut Operation,
+    ) -> Vec<(Option<StatusCode>, DocResponse)> {
+        String::inferred_responses(ctx, operation)
+    }
 }
 
 /// `GET /metrics`: the Prometheus text format.
 pub(super) async fn metrics(
     State(engine): State<Engine>,
     Caller(access): Caller,
-) -> Result<impl IntoResponse, ApiError> {
-    let text = engine.prometheus_text(&access).await?;
-    Ok((
-        [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-        text,
-    ))
+) -> Result<PrometheusText, ApiError> {
+    Ok(PrometheusText(engine.prometheus_text(&access).await?))
 }
 
 /// `GET /v1/admin/stats`
@@ -109,5 +136,5 @@ pub(super) async fn stats(
         prompt_tokens: usage.prompt_tokens,
         completion_tokens: usage.completion_tokens,
     });
-    Ok(reply(StatusCode::OK, StatsOut::new(health, llm)))
+    Ok(reply(HttpStatus::OK, StatsOut::new(health, llm)))
 }

@@ -1,6 +1,7 @@
 //! The caller of a request: the `Authorization: Bearer` token, handed to the engine, which
 //! decides who it stands for. HTTP only carries the token; every check happens below.
 
+use aide::OperationInput;
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
@@ -33,3 +34,6 @@ impl FromRequestParts<Engine> for Caller {
         Ok(Caller(engine.authenticate(bearer_of(&parts.headers))?))
     }
 }
+
+/// The key's place in the document is its route's security requirement (`openapi::Need`).
+impl OperationInput for Caller {}

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 
 use super::auth::Caller;
-use super::dto::{self, ContextIn, ContextOut};
+use super::dto::{ContextIn, ContextOut, UserPath};
 use super::error::ApiError;
 use super::extract::{Json, Path};
 use super::{Reply, reply};
@@ -14,10 +14,10 @@ use crate::Engine;
 pub(super) async fn context(
     State(engine): State<Engine>,
     Caller(access): Caller,
-    Path(user_id): Path<String>,
+    Path(path): Path<UserPath>,
     Json(body): Json<ContextIn>,
 ) -> Result<Reply<ContextOut>, ApiError> {
-    let user = dto::user_id(user_id)?;
+    let user = path.user()?;
     let block = engine.context(&access, user, body.into_request()).await?;
     Ok(reply(StatusCode::OK, block.into()))
 }

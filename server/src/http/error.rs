@@ -100,3 +100,9 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+/// Error responses are documented per operation from the codes it lists (`openapi`), not
+/// from this type.
+impl aide::OperationOutput for ApiError {
+    type Inner = ();
+}

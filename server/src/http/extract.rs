@@ -1,16 +1,21 @@
 //! Extractors that turn every malformed request into an [`ApiError`] with a stable code,
 //! instead of axum's plain-text rejections.
 
+use aide::OperationInput;
+use aide::generate::GenContext;
+use aide::openapi::Operation;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
+use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 
 use super::codes::Code;
 use super::error::ApiError;
+use super::openapi::{BODY_CODES, input};
 
 /// A JSON body. Codes: `unsupported_media_type`, `payload_too_large`, `malformed_json`,
 /// `missing_field`, `unknown_field`, `invalid_field`.
@@ -111,6 +116,24 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
             .await
             .map(|p| Path(p.0))
             .map_err(|e| ApiError::new(Code::InvalidPath, e.body_text()))
+    }
+}
+
+impl<T: JsonSchema> OperationInput for Json<T> {
+    fn operation_input(ctx: &mut GenContext, operation: &mut Operation) {
+        input::<axum::Json<T>>(ctx, operation, BODY_CODES);
+    }
+}
+
+impl<T: JsonSchema> OperationInput for Query<T> {
+    fn operation_input(ctx: &mut GenContext, operation: &mut Operation) {
+        input::<axum::extract::Query<T>>(ctx, operation, &[Code::InvalidQuery]);
+    }
+}
+
+impl<T: JsonSchema> OperationInput for Path<T> {
+    fn operation_input(ctx: &mut GenContext, operation: &mut Operation) {
+        input::<axum::extract::Path<T>>(ctx, operation, &[Code::InvalidPath]);
     }
 }
 

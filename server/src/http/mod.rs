@@ -9,23 +9,27 @@ pub(crate) mod error;
 mod extract;
 mod limits;
 mod mcp;
+mod openapi;
 mod persona;
+mod reply;
+mod routes;
 mod search;
 pub(crate) mod serve;
 mod sessions;
 mod system;
 mod units;
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use aide::openapi::OpenApi;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
-use axum::routing::{delete, get, patch, post};
-use axum::{BoxError, Json, Router};
+use axum::{BoxError, Extension, Router};
 use tower::ServiceBuilder;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
@@ -36,12 +40,7 @@ use self::codes::Code;
 use self::error::ApiError;
 use crate::Engine;
 
-/// A JSON reply with its status.
-type Reply<T> = (StatusCode, Json<T>);
-
-fn reply<T>(status: StatusCode, body: T) -> Reply<T> {
-    (status, Json(body))
-}
+use self::reply::{Reply, reply};
 
 /// Request ids: a process-wide counter, sent back in `x-request-id`.
 #[derive(Clone, Default)]
@@ -95,50 +94,20 @@ async fn measure(State(engine): State<Engine>, req: Request, next: Next) -> Resp
     response
 }
 
+/// The OpenAPI document of the routes, as served at `GET /v1/openapi.json`.
+pub(crate) fn openapi_json() -> String {
+    let mut api = OpenApi::default();
+    let _ = routes::table().finish_api_with(&mut api, openapi::describe);
+    openapi::render(&openapi::finish(&api))
+}
+
 /// The whole API over an engine.
 pub(crate) fn router(engine: Engine) -> Router {
     let limits = engine.config().server.clone();
-    let users = "/v1/users/{user_id}";
-    Router::new()
-        .route("/health", get(system::health))
-        .route("/v1/users", get(system::users))
-        .route(
-            "/v1/admin/tenants",
-            post(admin::create_tenant).get(admin::tenants),
-        )
-        .route(
-            "/v1/admin/tenants/{tenant_id}",
-            delete(admin::delete_tenant),
-        )
-        .route("/v1/admin/keys", post(admin::create_key).get(admin::keys))
-        .route("/v1/admin/keys/{key_id}", delete(admin::revoke_key))
-        .route("/v1/admin/stats", get(admin::stats))
-        .route("/metrics", get(admin::metrics))
-        .route(
-            &format!("{users}/sessions"),
-            post(sessions::create).get(sessions::list),
-        )
-        .route(
-            &format!("{users}/sessions/{{session_id}}"),
-            get(sessions::get).delete(sessions::delete),
-        )
-        .route(
-            &format!("{users}/sessions/{{session_id}}/turns"),
-            post(sessions::append),
-        )
-        .route(&format!("{users}/units"), get(units::list))
-        .route(&format!("{users}/units/{{unit_id}}"), get(units::get))
-        .route(&format!("{users}/search"), post(search::search))
-        .route(&format!("{users}/context"), post(context::context))
-        .route(&format!("{users}/persona"), get(persona::get))
-        .route(
-            &format!("{users}/persona/statements/{{statement_id}}"),
-            patch(persona::edit).delete(persona::delete),
-        )
-        .route(
-            &format!("{users}/persona/statements/{{statement_id}}/history"),
-            get(persona::history),
-        )
+    let mut api = OpenApi::default();
+    let documented = routes::table().finish_api_with(&mut api, openapi::describe);
+    let document = openapi::Document(Arc::new(openapi::render(&openapi::finish(&api))));
+    documented
         .nest_service(
             "/mcp",
             ServiceBuilder::new()
@@ -148,6 +117,7 @@ pub(crate) fn router(engine: Engine) -> Router {
                 ))
                 .service(mcp::service(&engine)),
         )
+        .layer(Extension(document))
         .fallback(system::not_found)
         .method_not_allowed_fallback(system::method_not_allowed)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))

@@ -5,7 +5,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 
 use super::auth::Caller;
-use super::dto::{self, HistoryOut, PersonaOut, PersonaQuery, StatementOut, StatementPatch};
+use super::dto::{
+    HistoryOut, PersonaOut, PersonaQuery, StatementOut, StatementPatch, StatementPath, UserPath,
+};
 use super::error::ApiError;
 use super::extract::{Json, Path, Query};
 use super::{Reply, reply};
@@ -15,13 +17,11 @@ use crate::Engine;
 pub(super) async fn get(
     State(engine): State<Engine>,
     Caller(access): Caller,
-    Path(user_id): Path<String>,
+    Path(path): Path<UserPath>,
     Query(query): Query<PersonaQuery>,
 ) -> Result<Reply<PersonaOut>, ApiError> {
     let filter = query.into_filter()?;
-    let persona = engine
-        .persona(&access, dto::user_id(user_id)?, filter)
-        .await?;
+    let persona = engine.persona(&access, path.user()?, filter).await?;
     Ok(reply(StatusCode::OK, persona.into()))
 }
 
@@ -29,13 +29,12 @@ pub(super) async fn get(
 pub(super) async fn edit(
     State(engine): State<Engine>,
     Caller(access): Caller,
-    Path((user_id, id)): Path<(String, i64)>,
+    Path(path): Path<StatementPath>,
     Json(patch): Json<StatementPatch>,
 ) -> Result<Reply<StatementOut>, ApiError> {
+    let (user, id) = path.ids()?;
     let edit = patch.into_edit()?;
-    let statement = engine
-        .edit_statement(&access, dto::user_id(user_id)?, id, edit)
-        .await?;
+    let statement = engine.edit_statement(&access, user, id, edit).await?;
     Ok(reply(StatusCode::OK, StatementOut::bare(statement)))
 }
 
@@ -43,11 +42,10 @@ pub(super) async fn edit(
 pub(super) async fn delete(
     State(engine): State<Engine>,
     Caller(access): Caller,
-    Path((user_id, id)): Path<(String, i64)>,
+    Path(path): Path<StatementPath>,
 ) -> Result<Reply<StatementOut>, ApiError> {
-    let statement = engine
-        .delete_statement(&access, dto::user_id(user_id)?, id)
-        .await?;
+    let (user, id) = path.ids()?;
+    let statement = engine.delete_statement(&access, user, id).await?;
     Ok(reply(StatusCode::OK, StatementOut::bare(statement)))
 }
 
@@ -55,10 +53,9 @@ pub(super) async fn delete(
 pub(super) async fn history(
     State(engine): State<Engine>,
     Caller(access): Caller,
-    Path((user_id, id)): Path<(String, i64)>,
+    Path(path): Path<StatementPath>,
 ) -> Result<Reply<HistoryOut>, ApiError> {
-    let (statement, versions) = engine
-        .statement_history(&access, dto::user_id(user_id)?, id)
-        .await?;
+    let (user, id) = path.ids()?;
+    let (statement, versions) = engine.statement_history(&access, user, id).await?;
     Ok(reply(StatusCode::OK, HistoryOut::new(statement, versions)))
 }

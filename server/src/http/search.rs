@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 
 use super::auth::Caller;
-use super::dto::{self, SearchIn, SearchOut};
+use super::dto::{SearchIn, SearchOut, UserPath};
 use super::error::ApiError;
 use super::extract::{Json, Path};
 use super::{Reply, reply};
@@ -14,10 +14,10 @@ use crate::Engine;
 pub(super) async fn search(
     State(engine): State<Engine>,
     Caller(access): Caller,
-    Path(user_id): Path<String>,
+    Path(path): Path<UserPath>,
     Json(body): Json<SearchIn>,
 ) -> Result<Reply<SearchOut>, ApiError> {
-    let user = dto::user_id(user_id)?;
+    let user = path.user()?;
     let request = body.into_request()?;
     let outcome = engine
         .search_from(&access, user, request.params, request.sources)

@@ -7,8 +7,8 @@ use memory::store::IngestOutcome;
 
 use super::auth::Caller;
 use super::dto::{
-    self, AppendIn, DeleteOut, IngestOut, SessionIn, SessionListOut, SessionOut, SessionPage,
-    WaitParam,
+    AppendIn, DeleteOut, IngestOut, SessionIn, SessionListOut, SessionOut, SessionPage,
+    SessionPath, UserPath, WaitParam,
 };
 use super::error::ApiError;
 use super::extract::{Json, Path, Query};
@@ -28,11 +28,11 @@ fn ingest_status(report: &IngestReport) -> StatusCode {
 pub(super) async fn create(
     State(engine): State<Engine>,
     Caller(access): Caller,
-    Path(user_id): Path<String>,
+    Path(path): Path<UserPath>,
     Query(q): Query<WaitParam>,
     Json(body): Json<SessionIn>,
 ) -> Result<Reply<IngestOut>, ApiError> {
-    let user = dto::user_id(user_id)?;
+    let user = path.user()?;
     let channel = body.channel;
     let session = body.into_draft()?;
     let report = engine
@@ -45,11 +45,11 @@ pub(super) async fn create(
 pub(super) async fn append(
     State(engine): State<Engine>,
     Caller(access): Caller,
-    Path((user_id, session_id)): Path<(String, String)>,
+    Path(path): Path<SessionPath>,
     Query(q): Query<WaitParam>,
     Json(body): Json<AppendIn>,
 ) -> Result<Reply<IngestOut>, ApiError> {
-    let (user, session) = (dto::user_id(user_id)?, dto::session_id(session_id)?);
+    let (user, session) = path.ids()?;
     let channel = body.channel;
     let turns = body.into_turns()?;
     let report = engine
@@ -62,9 +62,9 @@ pub(super) async fn append(
 pub(super) async fn get(
     State(engine): State<Engine>,
     Caller(access): Caller,
-    Path((user_id, session_id)): Path<(String, String)>,
+    Path(path): Path<SessionPath>,
 ) -> Result<Reply<SessionOut>, ApiError> {
-    let (user, session) = (dto::user_id(user_id)?, dto::session_id(session_id)?);
+    let (user, session) = path.ids()?;
     let record = engine.session(&access, user, session).await?;
     Ok(reply(StatusCode::OK, record.into()))
 }
@@ -73,12 +73,12 @@ pub(super) async fn get(
 pub(super) async fn list(
     State(engine): State<Engine>,
     Caller(access): Caller,
-    Path(user_id): Path<String>,
+    Path(path): Path<UserPath>,
     Query(page): Query<SessionPage>,
 ) -> Result<Reply<SessionListOut>, ApiError> {
     let (limit, offset) = page.checked()?;
     let sessions = engine
-        .sessions(&access, dto::user_id(user_id)?, limit, offset)
+        .sessions(&access, path.user()?, limit, offset)
         .await?;
     Ok(reply(StatusCode::OK, sessions.into()))
 }
@@ -87,9 +87,9 @@ pub(super) async fn list(
 pub(super) async fn delete(
     State(engine): State<Engine>,
     Caller(access): Caller,
-    Path((user_id, session_id)): Path<(String, String)>,
+    Path(path): Path<SessionPath>,
 ) -> Result<Reply<DeleteOut>, ApiError> {
-    let (user, session) = (dto::user_id(user_id)?, dto::session_id(session_id)?);
+    let (user, session) = path.ids()?;
     let counts = engine.delete_session(&access, user, session).await?;
     Ok(reply(StatusCode::OK, counts.into()))
 }

@@ -2,6 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::auth::Caller;
@@ -11,7 +12,7 @@ use super::{Reply, reply};
 use crate::Engine;
 
 /// Whether the server is up. Sizes and counters are for operators: `GET /v1/admin/stats`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(super) struct HealthOut {
     status: &'static str,
 }
@@ -21,7 +22,7 @@ pub(super) async fn health() -> Reply<HealthOut> {
     reply(StatusCode::OK, HealthOut { status: "ok" })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(super) struct UsersOut {
     users: Vec<String>,
 }

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use memory::UnitId;
 
 use super::auth::Caller;
-use super::dto::{self, UnitListOut, UnitOut, UnitQuery};
+use super::dto::{UnitListOut, UnitOut, UnitPath, UnitQuery, UserPath};
 use super::error::ApiError;
 use super::extract::{Path, Query};
 use super::{Reply, reply};
@@ -15,14 +15,12 @@ use crate::Engine;
 pub(super) async fn list(
     State(engine): State<Engine>,
     Caller(access): Caller,
-    Path(user_id): Path<String>,
+    Path(path): Path<UserPath>,
     Query(query): Query<UnitQuery>,
 ) -> Result<Reply<UnitListOut>, ApiError> {
     let filter = query.into_filter()?;
     let limit = filter.limit;
-    let units = engine
-        .units(&access, dto::user_id(user_id)?, filter)
-        .await?;
+    let units = engine.units(&access, path.user()?, filter).await?;
     Ok(reply(StatusCode::OK, UnitListOut::new(units, limit)))
 }
 
@@ -30,10 +28,11 @@ pub(super) async fn list(
 pub(super) async fn get(
     State(engine): State<Engine>,
     Caller(access): Caller,
-    Path((user_id, unit_id)): Path<(String, i64)>,
+    Path(path): Path<UnitPath>,
 ) -> Result<Reply<UnitOut>, ApiError> {
+    let (user, unit_id) = path.ids()?;
     let (unit, links) = engine
-        .unit_with_links(&access, dto::user_id(user_id)?, UnitId(unit_id))
+        .unit_with_links(&access, user, UnitId(unit_id))
         .await?;
     Ok(reply(
         StatusCode::OK,

@@ -48,6 +48,8 @@ enum Command {
     Search(search::Args),
     /// Serve MCP over stdio on the data directory (for an agent that launches mnemo).
     Mcp(mcp::Args),
+    /// Print the REST API's OpenAPI 3.1 document (the same as `GET /v1/openapi.json`).
+    Openapi,
     /// Any other command runs `mnemo-<command>` from beside this binary (`mnemo eval ...`).
     #[command(external_subcommand)]
     External(Vec<String>),
@@ -73,6 +75,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::External(args) => external::run(args),
+        Command::Openapi => {
+            print!("{}", server::openapi_json());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve { bind } => {
             init_tracing("info");
             load_config(&cli).and_then(|mut config| {

@@ -2,15 +2,17 @@
 
 use memory::tenancy::{ApiKey, Scope, Tenant, TenantDeleted};
 use memory::{Channel, TenantId, UserId};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{CreatedKey, Health, NewKey};
 use crate::http::error::ApiError;
 
 /// The body of `POST /v1/admin/tenants`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TenantIn {
+    #[schemars(schema_with = "super::id_schema")]
     tenant_id: String,
     #[serde(default)]
     name: Option<String>,
@@ -22,7 +24,7 @@ impl TenantIn {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct TenantOut {
     tenant_id: String,
     name: Option<String>,
@@ -39,7 +41,7 @@ impl From<Tenant> for TenantOut {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct TenantListOut {
     tenants: Vec<TenantOut>,
 }
@@ -52,7 +54,7 @@ impl From<Vec<Tenant>> for TenantListOut {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct TenantDeletedOut {
     tenant_id: String,
     keys: u64,
@@ -70,15 +72,18 @@ impl TenantDeletedOut {
 }
 
 /// The body of `POST /v1/admin/keys`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct KeyIn {
     #[serde(default)]
+    #[schemars(schema_with = "super::optional_id_schema")]
     tenant_id: Option<String>,
     #[serde(default)]
     name: Option<String>,
+    #[schemars(length(min = 1))]
     scopes: Vec<Scope>,
     #[serde(default)]
+    #[schemars(schema_with = "super::optional_ids_schema")]
     user_ids: Option<Vec<String>>,
     #[serde(default)]
     channels: Option<Vec<Channel>>,
@@ -100,10 +105,11 @@ impl KeyIn {
 }
 
 /// Query of `GET /v1/admin/keys`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct KeyQuery {
     #[serde(default)]
+    #[schemars(schema_with = "super::id_schema")]
     tenant_id: Option<String>,
 }
 
@@ -114,7 +120,7 @@ impl KeyQuery {
 }
 
 /// A key as listed: never its secret.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct KeyOut {
     key_id: String,
     tenant_id: String,
@@ -146,7 +152,7 @@ impl From<ApiKey> for KeyOut {
 }
 
 /// A new key with its token, shown this once.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct CreatedKeyOut {
     #[serde(flatten)]
     key: KeyOut,
@@ -163,7 +169,7 @@ impl From<CreatedKey> for CreatedKeyOut {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct KeyListOut {
     keys: Vec<KeyOut>,
 }
@@ -177,7 +183,7 @@ impl From<Vec<ApiKey>> for KeyListOut {
 }
 
 /// Server statistics for operators.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct StatsOut {
     version: &'static str,
     users: usize,
@@ -190,7 +196,7 @@ pub(crate) struct StatsOut {
 }
 
 /// What the language model did since the start.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct LlmOut {
     pub(crate) model: String,
     /// Sessions whose summary, keywords and facts the model built.

@@ -5,14 +5,16 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::units::TurnRefOut;
-use crate::engine::{Context, ContextMix, ContextRequest};
+use crate::engine::{Context, ContextMix, ContextRequest, MAX_CONTEXT_TOKENS, MIN_CONTEXT_TOKENS};
 
 /// The body of `POST /v1/users/{user_id}/context`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ContextIn {
+    #[schemars(schema_with = "super::text_schema")]
     query: String,
     #[serde(default = "default_max_tokens")]
+    #[schemars(range(min = MIN_CONTEXT_TOKENS, max = MAX_CONTEXT_TOKENS))]
     max_tokens: usize,
     #[serde(default = "yes")]
     persona: bool,
@@ -39,7 +41,7 @@ impl ContextIn {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 struct CitationOut {
     unit_id: i64,
     granularity: Granularity,
@@ -48,14 +50,14 @@ struct CitationOut {
     turns: Vec<TurnRefOut>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 struct ShareOut {
     granularity: Granularity,
     weight: f32,
 }
 
 /// A prompt-ready block and what it cites.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct ContextOut {
     context: String,
     tokens: usize,

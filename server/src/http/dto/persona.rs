@@ -20,8 +20,10 @@ const MAX_SPEAKER_CHARS: usize = 200;
 #[serde(deny_unknown_fields)]
 pub(crate) struct PersonaQuery {
     /// Only this speaker's statements (exact name, as in the turns).
+    #[schemars(schema_with = "super::optional_name_schema")]
     speaker: Option<String>,
     /// Only statements with a provenance turn this writer wrote (a key id, `import`, ...).
+    #[schemars(length(min = 1, max = super::MAX_WRITER_CHARS))]
     writer: Option<String>,
     /// Only statements with a provenance turn that came through this channel.
     channel: Option<Channel>,
@@ -51,7 +53,7 @@ impl PersonaQuery {
 }
 
 /// A statement's provenance turn.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct StatementTurnOut {
     turn_id: i64,
     session_id: String,
@@ -81,7 +83,7 @@ impl From<&StatementTurn> for StatementTurnOut {
 }
 
 /// A persona statement.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct StatementOut {
     statement_id: i64,
     speaker: String,
@@ -155,7 +157,7 @@ impl StatementOut {
 }
 
 /// A user's persona.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct PersonaOut {
     /// A short paragraph per speaker, from the active statements.
     summary: String,
@@ -178,9 +180,12 @@ impl From<Persona> for PersonaOut {
 /// `PATCH .../persona/statements/{id}` body: what to change.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("minProperties" = 1))]
 pub(crate) struct StatementPatch {
+    #[schemars(schema_with = "super::optional_text_schema")]
     text: Option<String>,
     kind: Option<StatementKind>,
+    #[schemars(range(max = 1.0), extend("exclusiveMinimum" = 0))]
     confidence: Option<f32>,
 }
 
@@ -210,7 +215,7 @@ impl StatementPatch {
 }
 
 /// One version of a statement.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct VersionOut {
     version: u32,
     at: String,
@@ -220,7 +225,7 @@ pub(crate) struct VersionOut {
 }
 
 /// A statement and its history, oldest version first.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct HistoryOut {
     statement: StatementOut,
     versions: Vec<VersionOut>,

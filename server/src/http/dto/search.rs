@@ -27,16 +27,21 @@ pub(crate) enum GroupBy {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SearchIn {
+    #[schemars(schema_with = "super::text_schema")]
     query: String,
     #[serde(default)]
+    #[schemars(range(min = 1))]
     top_k: Option<usize>,
     #[serde(default)]
     granularities: Option<Vec<Granularity>>,
     #[serde(default)]
+    #[schemars(schema_with = "super::optional_time_schema")]
     time_from: Option<String>,
     #[serde(default)]
+    #[schemars(schema_with = "super::optional_time_schema")]
     time_to: Option<String>,
     #[serde(default)]
+    #[schemars(schema_with = "super::optional_time_schema")]
     as_of: Option<String>,
     #[serde(default)]
     strategy: Option<StrategyKind>,
@@ -51,6 +56,7 @@ pub(crate) struct SearchIn {
     explain: bool,
     /// Only units with a provenance turn this writer wrote (a key id, `import`, ...).
     #[serde(default)]
+    #[schemars(length(min = 1, max = super::MAX_WRITER_CHARS))]
     writer: Option<String>,
     /// Only units with a provenance turn that came through this channel.
     #[serde(default)]
@@ -101,7 +107,7 @@ impl SearchIn {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 struct ScoresOut {
     dense: Option<f32>,
     dense_rank: Option<u32>,
@@ -116,7 +122,7 @@ struct ScoresOut {
     fused: f32,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 struct ResultOut {
     rank: usize,
     #[serde(flatten)]
@@ -125,7 +131,7 @@ struct ResultOut {
 }
 
 /// A session with the ranks of its units among the results.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 struct SessionHitOut {
     rank: usize,
     session_id: String,
@@ -137,7 +143,7 @@ struct SessionHitOut {
 }
 
 /// One granularity's routing, with `explain`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 struct RouteOut {
     granularity: Granularity,
     units: usize,
@@ -147,7 +153,7 @@ struct RouteOut {
 }
 
 /// Ranked search results.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct SearchOut {
     results: Vec<ResultOut>,
     #[serde(skip_serializing_if = "Option::is_none")]

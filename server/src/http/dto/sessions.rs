@@ -16,7 +16,7 @@ use crate::http::codes::Code;
 use crate::http::error::ApiError;
 
 /// `?wait=`: whether to answer only once the units are built.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WaitParam {
     #[serde(default = "yes")]
@@ -31,17 +31,21 @@ fn yes() -> bool {
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TurnIn {
+    #[schemars(schema_with = "super::text_schema")]
     speaker: String,
     #[serde(default)]
     role: Option<Role>,
+    #[schemars(schema_with = "super::text_schema")]
     text: String,
     #[serde(default)]
+    #[schemars(schema_with = "super::optional_time_schema")]
     timestamp: Option<String>,
     #[serde(default)]
     external_id: Option<String>,
     #[serde(default)]
     caption: Option<String>,
     #[serde(default)]
+    #[schemars(schema_with = "super::optional_object_schema")]
     metadata: Option<serde_json::Value>,
 }
 
@@ -78,14 +82,17 @@ fn into_turns(turns: Vec<TurnIn>) -> Result<Vec<NewTurn>, ApiError> {
 #[serde(deny_unknown_fields)]
 pub(crate) struct SessionIn {
     #[serde(default)]
+    #[schemars(schema_with = "super::optional_id_schema")]
     session_id: Option<String>,
     #[serde(default)]
+    #[schemars(schema_with = "super::optional_time_schema")]
     started_at: Option<String>,
     #[serde(default)]
     title: Option<String>,
     /// How the turns reached the caller; `chat` unless said.
     #[serde(default)]
     pub(crate) channel: Channel,
+    #[schemars(length(min = 1))]
     turns: Vec<TurnIn>,
 }
 
@@ -109,9 +116,11 @@ impl SessionIn {
 pub(crate) struct SessionPage {
     /// At most this many sessions (1 to 1000, default 100).
     #[serde(default = "default_page")]
+    #[schemars(range(min = 1, max = 1000))]
     limit: u32,
     /// Skip this many sessions first.
     #[serde(default)]
+    #[schemars(range(max = u32::MAX))]
     offset: u32,
 }
 
@@ -153,12 +162,13 @@ impl SessionIn {
 }
 
 /// Turns sent to `POST /v1/users/{user_id}/sessions/{session_id}/turns`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AppendIn {
     /// How the turns reached the caller; `chat` unless said.
     #[serde(default)]
     pub(crate) channel: Channel,
+    #[schemars(length(min = 1))]
     turns: Vec<TurnIn>,
 }
 
@@ -168,14 +178,14 @@ impl AppendIn {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct TurnIdOut {
     turn_id: i64,
     external_id: Option<String>,
 }
 
 /// The answer to an ingest or append.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct IngestOut {
     session_id: String,
     /// `created`, `unchanged` or `appended`.
@@ -210,7 +220,7 @@ impl From<IngestReport> for IngestOut {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct TurnOut {
     turn_id: i64,
     position: u32,
@@ -220,6 +230,7 @@ pub(crate) struct TurnOut {
     timestamp: Option<String>,
     external_id: Option<String>,
     caption: Option<String>,
+    #[schemars(schema_with = "super::optional_object_schema")]
     metadata: Option<serde_json::Value>,
     /// Who wrote the turn into mnemo, and through which channel.
     writer: String,
@@ -227,7 +238,7 @@ pub(crate) struct TurnOut {
 }
 
 /// A session with its turns.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct SessionOut {
     session_id: String,
     started_at: String,
@@ -266,7 +277,7 @@ impl From<SessionRecord> for SessionOut {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct SessionSummaryOut {
     session_id: String,
     started_at: String,
@@ -278,7 +289,7 @@ pub(crate) struct SessionSummaryOut {
 }
 
 /// A page of a user's sessions.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct SessionListOut {
     sessions: Vec<SessionSummaryOut>,
 }
@@ -303,12 +314,12 @@ impl From<Vec<SessionSummary>> for SessionListOut {
 }
 
 /// What a delete removed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct DeleteOut {
     deleted: DeleteCountsOut,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 struct DeleteCountsOut {
     sessions: u64,
     turns: u64,

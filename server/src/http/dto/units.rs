@@ -1,13 +1,14 @@
 //! Unit wire types.
 
 use memory::{Channel, Granularity, Role, SessionId, TurnRef, Unit, UnitFilter, UnitId};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::http::codes::Code;
 use crate::http::error::ApiError;
 
 /// Provenance: a turn a unit covers.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct TurnRefOut {
     turn_id: i64,
     external_id: Option<String>,
@@ -36,7 +37,7 @@ impl TurnRefOut {
 }
 
 /// A memory unit.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct UnitOut {
     unit_id: i64,
     session_id: String,
@@ -59,7 +60,7 @@ pub(crate) struct UnitOut {
 }
 
 /// An association edge from the unit shown.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct LinkOut {
     unit_id: i64,
     /// The cosine similarity of the two units.
@@ -113,12 +114,14 @@ impl UnitOut {
 }
 
 /// Filters of `GET /v1/users/{user_id}/units`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UnitQuery {
+    #[schemars(schema_with = "super::id_schema")]
     session_id: Option<String>,
     granularity: Option<Granularity>,
     after: Option<i64>,
+    #[schemars(range(min = 1, max = MAX_UNIT_PAGE))]
     limit: Option<u32>,
 }
 
@@ -144,7 +147,7 @@ impl UnitQuery {
 }
 
 /// A page of units; `next_after` continues the listing when the page was full.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct UnitListOut {
     units: Vec<UnitOut>,
     next_after: Option<i64>,
