@@ -329,7 +329,9 @@ async fn every_documented_operation_keeps_tenants_and_credentials_apart() {
                 op.name()
             );
             requests += 1;
-            expected_code(status, &text)
+            let nobody = expected_code(status, &text);
+            assert_eq!(nobody, (404, "user_not_found".to_owned()), "{}", op.name());
+            nobody
         } else if op.path.contains("{key_id}") {
             (404, "key_not_found".to_owned())
         } else {

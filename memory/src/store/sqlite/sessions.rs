@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::json;
 
-use super::{SqliteStore, audit, index_log, persona, require_user, user_pk};
+use super::{SqliteStore, audit, index_log, persona, require_user};
 use crate::store::{
     Actor, BuildInput, DeleteCounts, IndexOp, IngestOutcome, IngestReceipt, SessionKey, TurnWrite,
 };
@@ -46,7 +46,8 @@ fn require_session(conn: &Connection, user: &UserRef, id: &SessionId) -> Result<
         user_id: user.to_string(),
         session_id: id.to_string(),
     };
-    let user_pk = user_pk(conn, user)?.ok_or_else(not_found)?;
+    // A user nobody has is answered as such, whichever of its things was asked for.
+    let user_pk = require_user(conn, user)?;
     let row = find_session(conn, user_pk, id)?.ok_or_else(not_found)?;
     Ok((user_pk, row))
 }
