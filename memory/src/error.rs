@@ -91,6 +91,19 @@ pub enum MemoryError {
     DataDirLocked { path: String },
     #[error("stored data is corrupt: {reason}")]
     Corrupt { reason: String },
+    #[error(
+        "the store {store} is older than its full-text index (the index has applied index-log \
+         position {applied}, the store reaches only {head}): commits of the store are missing, \
+         most likely because its write-ahead log ({store}-wal) was lost, cut or left behind. \
+         Nothing was changed. Put the -wal file back or restore a backup (mnemo restore); \
+         `mnemo check --data-dir DIR` lists what the store holds, and `mnemo check --repair` \
+         accepts the store as it is and rebuilds the index from it"
+    )]
+    StoreBehindIndex {
+        store: String,
+        applied: i64,
+        head: i64,
+    },
 }
 
 impl MemoryError {
@@ -123,7 +136,8 @@ impl MemoryError {
             | Self::TextIndex(_)
             | Self::TextQuery(_)
             | Self::Io { .. }
-            | Self::Corrupt { .. } => ErrorKind::Internal,
+            | Self::Corrupt { .. }
+            | Self::StoreBehindIndex { .. } => ErrorKind::Internal,
         }
     }
 }

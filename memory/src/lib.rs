@@ -7,6 +7,7 @@
 pub mod build;
 pub mod catalog;
 mod content_id;
+pub mod data_dir;
 pub mod embed;
 mod error;
 pub mod graph_index;

@@ -10,6 +10,7 @@ mod error;
 mod http;
 pub mod import;
 pub mod llm;
+pub mod maintenance;
 pub mod mcp;
 
 pub use config::{

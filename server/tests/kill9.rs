@@ -4,54 +4,10 @@
 // Helpers outside #[test] functions may unwrap too: a failed step should stop the test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Stdio};
-
 use serde_json::{Value, json};
 
 mod common;
-use common::{mnemo, model_installed};
-
-/// Starts `mnemo serve` on a free port and returns it with its base URL, read from the line
-/// it prints once it listens.
-fn start(data: &Path) -> (Child, String) {
-    let mut child = mnemo(data, &["serve", "--bind", "127.0.0.1:0"])
-        // On loopback; keys are tested through the router and a real socket elsewhere.
-        .env("MNEMO__AUTH__MODE", "off")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let base = loop {
-        let line = lines
-            .next()
-            .expect("mnemo serve printed its address before exiting")
-            .unwrap();
-        if let Some(url) = line.strip_prefix("mnemo listening on ") {
-            break url.to_owned();
-        }
-    };
-    (child, base)
-}
-
-async fn get(client: &reqwest::Client, url: String) -> Value {
-    client.get(url).send().await.unwrap().json().await.unwrap()
-}
-
-async fn post(client: &reqwest::Client, url: String, body: &Value) -> Value {
-    client
-        .post(url)
-        .json(body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
+use common::{get, model_installed, post, start};
 
 fn session(i: usize) -> Value {
     let turns: Vec<Value> = (0..12)

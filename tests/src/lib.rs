@@ -221,11 +221,16 @@ impl Embedder for HashedWords {
 
 /// An engine on `dir` with the deterministic [`HashedWords`] embedder and the given config
 /// (its data directory set to `dir`). Blocking.
-pub fn open_hashed(mut config: Config, dir: &Path) -> Engine {
+pub fn open_hashed(config: Config, dir: &Path) -> Engine {
+    try_open_hashed(config, dir).expect("the engine opens")
+}
+
+/// [`open_hashed`] for tests of what opening refuses.
+pub fn try_open_hashed(mut config: Config, dir: &Path) -> server::Result<Engine> {
     config.storage.data_dir = dir.to_path_buf();
     config.embedding.dim = 64;
     let model: Arc<dyn Embedder> = Arc::new(HashedWords);
-    Engine::open_with(config, Arc::clone(&model), model).expect("the engine opens")
+    Engine::open_with(config, Arc::clone(&model), model)
 }
 
 /// Calls the router with a bearer token (or none), returning the status and the JSON body.
@@ -290,5 +295,18 @@ impl Served {
     pub async fn stop(self) {
         self.stop.send(()).unwrap();
         self.served.await.unwrap().unwrap();
+    }
+}
+
+/// Stores one-turn sessions `s{i}` of user `ann` for each `i` of `numbers`, each saying "My
+/// locker number is {4000 + i}." (a word that only that session has), and waits for each.
+pub async fn store_lockers(app: &Router, numbers: std::ops::Range<usize>) {
+    for i in numbers {
+        let body = keyed::session(
+            &format!("s{i}"),
+            &format!("My locker number is {}.", 4000 + i),
+        );
+        let (status, answer) = call(app, Method::POST, "/v1/users/ann/sessions", Some(&body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
     }
 }

@@ -5,7 +5,10 @@
 
 mod sqlite;
 
-pub use sqlite::{MAX_STATEMENT_CHARS, PersonaMerge, StatementTurn, TermFrequencies};
+pub use sqlite::{
+    MAX_STATEMENT_CHARS, PersonaMerge, StatementTurn, StoreFacts, StoreSummary, TermFrequencies,
+    backup_file, facts, integrity_problems, summarize,
+};
 
 pub use sqlite::SqliteStore;
 

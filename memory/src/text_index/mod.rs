@@ -2,7 +2,7 @@
 
 mod tantivy;
 
-pub use self::tantivy::TantivyIndex;
+pub use self::tantivy::{TantivyIndex, TextInventory};
 
 use std::collections::HashSet;
 

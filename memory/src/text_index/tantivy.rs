@@ -14,8 +14,8 @@ use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::{
-    DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TERMINATED, TantivyDocument,
-    TantivyError, Term,
+    DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, SegmentReader, TERMINATED,
+    TantivyDocument, TantivyError, Term,
 };
 use tracing::warn;
 
@@ -68,7 +68,14 @@ fn open_or_recreate(dir: &Path, schema: &Schema) -> Result<Index> {
     };
     if dir.join("meta.json").exists() {
         match Index::open_in_dir(dir) {
-            Ok(index) if index.schema() == *schema => return Ok(index),
+            Ok(index) if index.schema() == *schema => match damage(&index) {
+                None => return Ok(index),
+                Some(damage) => warn!(
+                    path = %dir.display(),
+                    %damage,
+                    "full-text index damaged; rebuilding it from the store"
+                ),
+            },
             Ok(_) => {
                 warn!(path = %dir.display(), "full-text index has another schema; rebuilding it")
             }
@@ -80,6 +87,47 @@ fn open_or_recreate(dir: &Path, schema: &Schema) -> Result<Index> {
     }
     std::fs::create_dir_all(dir).map_err(io)?;
     Ok(Index::create_in_dir(dir, schema.clone())?)
+}
+
+/// What is wrong with the files of an opened index, if anything: a segment file whose checksum
+/// fails (a truncated or overwritten file), or a segment that cannot be opened (a missing file).
+/// Reads every segment file once.
+fn damage(index: &Index) -> Option<String> {
+    match index.validate_checksum() {
+        Ok(damaged) if damaged.is_empty() => {}
+        Ok(damaged) => {
+            let mut files: Vec<String> = damaged.iter().map(|f| f.display().to_string()).collect();
+            files.sort();
+            return Some(format!(
+                "segment files fail their checksum: {}",
+                files.join(", ")
+            ));
+        }
+        Err(error) => return Some(format!("segment files unreadable: {error}")),
+    }
+    let segments = match index.searchable_segments() {
+        Ok(segments) => segments,
+        Err(error) => return Some(error.to_string()),
+    };
+    segments
+        .iter()
+        .find_map(|segment| SegmentReader::open(segment).err())
+        .map(|error| format!("a segment cannot be opened: {error}"))
+}
+
+/// What [`TantivyIndex::inventory`] found on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextInventory {
+    /// No index: the next start builds it from the store.
+    Missing,
+    /// The index cannot be used as it is (why); the next start rebuilds it from the store.
+    Damaged(String),
+    /// The index's applied index-log position and the unit of every live document, sorted
+    /// (a unit indexed twice appears twice).
+    Readable {
+        applied: Option<i64>,
+        unit_ids: Vec<UnitId>,
+    },
 }
 
 /// tantivy-backed [`TextIndex`].
@@ -119,6 +167,37 @@ impl TantivyIndex {
             reader,
             fields,
         })
+    }
+
+    /// Reads the index in `dir` without taking its writer lock (a running server may hold it)
+    /// and without changing anything: what a consistency check compares with the store.
+    pub fn inventory(dir: &Path) -> Result<TextInventory> {
+        if !dir.join("meta.json").exists() {
+            return Ok(TextInventory::Missing);
+        }
+        let index = match Index::open_in_dir(dir) {
+            Ok(index) => index,
+            Err(error) => return Ok(TextInventory::Damaged(error.to_string())),
+        };
+        if index.schema() != schema().0 {
+            return Ok(TextInventory::Damaged("another schema".to_owned()));
+        }
+        if let Some(damage) = damage(&index) {
+            return Ok(TextInventory::Damaged(damage));
+        }
+        let applied = index.load_metas()?.payload.and_then(|p| p.parse().ok());
+        let mut unit_ids = Vec::new();
+        for segment in index.searchable_segments()? {
+            let reader = SegmentReader::open(&segment)?;
+            let ids = reader.fast_fields().u64("unit_id")?;
+            for doc in reader.doc_ids_alive() {
+                if let Some(id) = ids.first(doc) {
+                    unit_ids.push(UnitId(id as i64));
+                }
+            }
+        }
+        unit_ids.sort_unstable();
+        Ok(TextInventory::Readable { applied, unit_ids })
     }
 
     fn writer(&self) -> Result<MutexGuard<'_, IndexWriter>> {

@@ -13,7 +13,7 @@ mod persona;
 mod pipeline;
 mod prometheus;
 mod rate;
-mod recovery;
+pub(crate) mod recovery;
 mod search;
 mod worker;
 
@@ -36,6 +36,7 @@ use chrono::Utc;
 use llm_units::ReplyCache;
 use memory::build::BuildConfig;
 use memory::catalog::Catalog;
+use memory::data_dir::{DataDir, DataDirLock};
 use memory::embed::{Embedder, FastEmbedder};
 use memory::graph_index::GraphIndex;
 use memory::llm::{LanguageModel, LlmUsage};
@@ -110,6 +111,8 @@ struct Inner {
     shared: Arc<Shared>,
     query_embedder: Arc<dyn Embedder>,
     worker: Worker,
+    /// Held while the engine lives, and released last, after the store has closed.
+    _lock: DataDirLock,
 }
 
 impl Drop for Inner {
@@ -163,9 +166,10 @@ impl Engine {
         ingest: Arc<dyn Embedder>,
         query: Arc<dyn Embedder>,
     ) -> Result<Self> {
-        let dir = &config.storage.data_dir;
-        let store = SqliteStore::open(dir)?;
-        let text = TantivyIndex::open(&dir.join("text"))?;
+        let dir = DataDir::new(&config.storage.data_dir);
+        let lock = dir.lock()?;
+        let store = SqliteStore::open(dir.root())?;
+        let text = TantivyIndex::open(&dir.text())?;
         let vectors = ExactIndex::new(ingest.dim());
         let catalog = Catalog::default();
         let graph = GraphIndex::default();
@@ -221,6 +225,7 @@ impl Engine {
                 shared,
                 query_embedder: query,
                 worker,
+                _lock: lock,
             }),
         })
     }
@@ -243,6 +248,13 @@ impl Engine {
 
     fn shared(&self) -> Arc<Shared> {
         Arc::clone(&self.inner.shared)
+    }
+
+    /// Moves every commit of the store's write-ahead log into its main file (a graceful
+    /// shutdown does this; dropping the last clone of the engine does it too).
+    pub async fn checkpoint(&self) -> Result<()> {
+        let shared = self.shared();
+        blocking(move || Ok(shared.store.checkpoint()?)).await
     }
 
     /// Waits until every job queued so far (builds, deletes) has finished.

@@ -46,12 +46,15 @@ pub(crate) fn load_indexes(
     let applied = text.applied_seq()?;
     let rebuild = match applied {
         None => true,
+        // The index is derived from the store and written after it: an index ahead of the
+        // store means the store lost commits. Rebuilding would make the loss silent.
         Some(seq) if seq > head => {
-            warn!(
-                applied = seq,
-                head, "full-text index is ahead of the store; rebuilding it"
-            );
-            true
+            return Err(memory::MemoryError::StoreBehindIndex {
+                store: store.path().display().to_string(),
+                applied: seq,
+                head,
+            }
+            .into());
         }
         Some(_) => false,
     };

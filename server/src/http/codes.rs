@@ -151,7 +151,8 @@ impl From<&MemoryError> for Code {
             | MemoryError::TextIndex(_)
             | MemoryError::TextQuery(_)
             | MemoryError::Io { .. }
-            | MemoryError::Corrupt { .. } => Self::Internal,
+            | MemoryError::Corrupt { .. }
+            | MemoryError::StoreBehindIndex { .. } => Self::Internal,
         }
     }
 }

@@ -1,7 +1,10 @@
 //! The real `mnemo` binary, as these tests launch it.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
 
 fn deps_dir() -> PathBuf {
     std::env::var_os("MNEMO_DEPS_DIR")
@@ -36,4 +39,49 @@ pub(crate) fn mnemo(data: &Path, args: &[&str]) -> Command {
         )
         .env("MNEMO_LOG", "warn");
     command
+}
+
+/// Starts `mnemo serve` on a free port and returns it with its base URL, read from the line
+/// it prints once it listens.
+#[allow(dead_code, reason = "not every test binary starts a server")]
+pub(crate) fn start(data: &Path) -> (Child, String) {
+    let mut child = mnemo(data, &["serve", "--bind", "127.0.0.1:0"])
+        // On loopback; keys are tested through the router and a real socket elsewhere.
+        .env("MNEMO__AUTH__MODE", "off")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let base = loop {
+        let line = lines
+            .next()
+            .expect("mnemo serve printed its address before exiting")
+            .unwrap();
+        if let Some(url) = line.strip_prefix("mnemo listening on ") {
+            break url.to_owned();
+        }
+    };
+    (child, base)
+}
+
+/// GETs a JSON answer.
+#[allow(dead_code, reason = "not every test binary calls a server")]
+pub(crate) async fn get(client: &reqwest::Client, url: String) -> Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
+/// POSTs a JSON body and returns the JSON answer.
+#[allow(dead_code, reason = "not every test binary calls a server")]
+pub(crate) async fn post(client: &reqwest::Client, url: String, body: &Value) -> Value {
+    client
+        .post(url)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }

@@ -7,12 +7,16 @@
 mod audit;
 mod edges;
 mod index_log;
+mod maintenance;
 mod persona;
 mod schema;
 mod sessions;
 mod tenants;
 mod terms;
 
+pub use maintenance::{
+    StoreFacts, StoreSummary, backup_file, facts, integrity_problems, summarize,
+};
 pub use persona::{MAX_STATEMENT_CHARS, PersonaMerge, StatementTurn};
 pub use terms::TermFrequencies;
 mod units;
@@ -53,12 +57,14 @@ fn configure(conn: &Connection) -> Result<()> {
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file `mnemo.sqlite3` in `dir` and migrates it.
+    /// The caller holds the directory's lock ([`crate::data_dir::DataDir::lock`]) where other
+    /// processes may open it.
     pub fn open(dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|source| MemoryError::Io {
             path: dir.display().to_string(),
             source,
         })?;
-        let path = dir.join("mnemo.sqlite3");
+        let path = crate::data_dir::DataDir::new(dir).store();
         let mut writer = Connection::open(&path)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
         configure(&writer)?;
@@ -68,6 +74,11 @@ impl SqliteStore {
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
         })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     fn writer(&self) -> Result<MutexGuard<'_, Connection>> {

@@ -5,6 +5,9 @@ use rusqlite::Connection;
 use crate::Result;
 
 /// Each entry moves the schema from version `i` to `i + 1`. Append only; never edit one that shipped.
+/// The schema version this mnemo writes.
+pub(super) const VERSION: usize = MIGRATIONS.len();
+
 const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE users (

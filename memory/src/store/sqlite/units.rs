@@ -19,7 +19,7 @@ fn encode_vector(v: &[f32]) -> Vec<u8> {
 }
 
 /// Decodes a vector written by [`encode_vector`].
-fn decode_vector(bytes: &[u8]) -> Vec<f32> {
+pub(super) fn decode_vector(bytes: &[u8]) -> Vec<f32> {
     bytes
         .chunks_exact(4)
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))

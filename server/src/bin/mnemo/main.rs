@@ -4,6 +4,7 @@
 
 mod external;
 mod import;
+mod maintenance;
 mod mcp;
 mod search;
 mod serve;
@@ -48,6 +49,12 @@ enum Command {
     Search(search::Args),
     /// Serve MCP over stdio on the data directory (for an agent that launches mnemo).
     Mcp(mcp::Args),
+    /// Copy the data directory's store into a new directory, while a server may be running.
+    Backup(maintenance::BackupArgs),
+    /// Put a backup into the data directory (no server may be running on it).
+    Restore(maintenance::RestoreArgs),
+    /// Check the data directory's consistency (read-only); exits non-zero on any problem.
+    Check(maintenance::CheckArgs),
     /// Print the REST API's OpenAPI 3.1 document (the same as `GET /v1/openapi.json`).
     Openapi,
     /// Any other command runs `mnemo-<command>` from beside this binary (`mnemo eval ...`).
@@ -87,6 +94,18 @@ fn main() -> ExitCode {
                 }
                 runtime()?.block_on(serve::run(config))
             })
+        }
+        Command::Backup(args) => {
+            init_tracing("warn");
+            load_config(&cli).and_then(|c| maintenance::backup(&c.storage.data_dir, args))
+        }
+        Command::Restore(args) => {
+            init_tracing("warn");
+            load_config(&cli).and_then(|c| maintenance::restore(&c.storage.data_dir, args))
+        }
+        Command::Check(args) => {
+            init_tracing("warn");
+            load_config(&cli).and_then(|c| maintenance::check(&c.storage.data_dir, args))
         }
         Command::Import { source } => {
             init_tracing("warn");

@@ -58,6 +58,10 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
     server::serve(engine.clone(), listener, shutdown_signal())
         .await
         .context("serving")?;
+    // The main file alone then holds every commit, whatever happens to the log later.
+    if let Err(error) = engine.checkpoint().await {
+        warn!(%error, "the store's write-ahead log was not checkpointed");
+    }
     // Stopping the worker joins its thread: do it off the async runtime.
     tokio::task::spawn_blocking(move || drop(engine))
         .await
