@@ -3,8 +3,50 @@
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
+use unicode_general_category::{GeneralCategory, get_general_category};
 
 use crate::{MemoryError, NewTurn, Result};
+
+/// Whether a character shows nothing by itself: white space, control and format characters
+/// (zero-width spaces and joiners, bidirectional marks, the byte-order mark, soft hyphens, tag
+/// characters), variation selectors, the combining grapheme joiner and the blank letters and
+/// symbol that render as empty space (Hangul fillers, the blank Braille pattern).
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            get_general_category(c),
+            GeneralCategory::Control
+                | GeneralCategory::Format
+                | GeneralCategory::SpaceSeparator
+                | GeneralCategory::LineSeparator
+                | GeneralCategory::ParagraphSeparator
+        )
+        || matches!(
+            c,
+            '\u{034F}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{2800}'
+                | '\u{3164}'
+                | '\u{FFA0}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{E0100}'..='\u{E01EF}'
+        )
+}
+
+/// Whether a text shows nothing: empty, or only [invisible](is_invisible) characters. Such a
+/// text is refused as empty wherever a text is required.
+pub fn is_blank(text: &str) -> bool {
+    text.chars().all(is_invisible)
+}
+
+/// The first character a name may not have: a control character (line breaks and tabs
+/// included) or a bidirectional embedding, override or isolate, which would reorder the text
+/// around the name wherever it is rendered (units, summaries, context blocks).
+pub fn forbidden_in_name(name: &str) -> Option<char> {
+    name.chars()
+        .find(|&c| c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+}
 
 /// Size limits on what clients may store.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,14 +121,24 @@ pub fn check_turns(
     let mut seen: HashSet<&str> = HashSet::new();
     for (i, turn) in turns.iter().enumerate() {
         let position = existing + i;
-        if turn.text.trim().is_empty() {
+        if is_blank(&turn.text) {
             return Err(MemoryError::EmptyText { position });
         }
         check_len(position, "text", &turn.text, limits.max_text_chars)?;
-        if turn.speaker.trim().is_empty() {
+        if is_blank(&turn.speaker) {
             return Err(MemoryError::InvalidField {
                 field: "speaker",
                 reason: format!("turn {position} has an empty speaker"),
+            });
+        }
+        if let Some(c) = forbidden_in_name(&turn.speaker) {
+            return Err(MemoryError::InvalidField {
+                field: "speaker",
+                reason: format!(
+                    "turn {position}: a speaker name may not contain U+{:04X} (control and \
+                     bidirectional-override characters are refused in names)",
+                    u32::from(c)
+                ),
             });
         }
         check_len(position, "speaker", &turn.speaker, limits.max_field_chars)?;
@@ -144,6 +196,48 @@ mod tests {
             .err()
             .map(|e| e.to_string());
         assert_eq!(got.as_deref(), expected);
+    }
+
+    #[test]
+    fn text_of_only_invisible_characters_is_blank_and_other_text_is_not() {
+        for blank in [
+            "",
+            " \t\n",
+            "\u{200B}\u{200C}\u{200D}\u{2060}\u{FEFF}",
+            "\u{00AD}\u{202E}\u{2066}\u{3164}\u{FE0F}\u{E0041}",
+            "\u{00A0}\u{3000}\u{2028}",
+        ] {
+            assert!(is_blank(blank), "{blank:?}");
+        }
+        for visible in ["a", "\u{200B}a", "日本", "🙂", "\u{05D0}", "."] {
+            assert!(!is_blank(visible), "{visible:?}");
+        }
+    }
+
+    #[test]
+    fn names_refuse_control_and_bidirectional_override_characters_only() {
+        for bad in ["Ann\u{202E}", "A\nnn", "\u{2067}Bo", "Ann\u{7}"] {
+            assert!(forbidden_in_name(bad).is_some(), "{bad:?}");
+        }
+        for good in ["Ann", "José María", "אנה", "Ann-Marie O'Neil", "李"] {
+            assert_eq!(forbidden_in_name(good), None, "{good:?}");
+        }
+        let mut named = turn("hi", None);
+        named.speaker = "Ann\u{202E}olleh".into();
+        check(
+            &[named],
+            0,
+            &[],
+            Some(
+                "invalid speaker: turn 0: a speaker name may not contain U+202E (control and bidirectional-override characters are refused in names)",
+            ),
+        );
+        check(
+            &[turn("\u{200B}\u{200B}", None)],
+            0,
+            &[],
+            Some("turn 0 has empty text"),
+        );
     }
 
     #[test]

@@ -81,7 +81,7 @@ impl Retriever<'_> {
     /// Checks a search against the limits; returns the method and fusion it resolves to.
     pub fn validate(&self, params: &SearchParams) -> Result<(Strategy, Fusion)> {
         let chars = params.query.chars().count();
-        if params.query.trim().is_empty() {
+        if memory::validate::is_blank(&params.query) {
             return Err(invalid("query must not be empty"));
         }
         if chars > self.config.max_query_chars {

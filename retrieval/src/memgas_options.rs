@@ -152,13 +152,14 @@ macro_rules! memgas_overrides {
     };
 }
 
-// The schema attributes say what `MemGasOptions::check` accepts, so the OpenAPI document does.
+// The schema attributes say what `MemGasOptions::check` accepts (its bounds are `MAX_WEIGHT`,
+// `MIN_LAMBDA` and `MAX_LAMBDA` in `strategy`), so the OpenAPI document does.
 memgas_overrides! {
     router: RouterMode,
-    #[schemars(extend("exclusiveMinimum" = 0))]
+    #[schemars(range(min = 0.01, max = 100.0))]
     lambda: f32,
     normalize: bool,
-    #[schemars(range(min = 0.0))]
+    #[schemars(range(min = 0.0, max = 100.0))]
     lexical_weight: f32,
     #[schemars(range(max = 1000))]
     lexical_candidates: usize,
@@ -168,21 +169,21 @@ memgas_overrides! {
     seeds: usize,
     #[schemars(range(max = 1.0), extend("exclusiveMinimum" = 0))]
     restart: f32,
-    #[schemars(range(min = 0.0))]
+    #[schemars(range(min = 0.0, max = 100.0))]
     session_prior: f32,
-    #[schemars(range(min = 0.0))]
+    #[schemars(range(min = 0.0, max = 100.0))]
     previous_turn: f32,
-    #[schemars(range(min = 0.0))]
+    #[schemars(range(min = 0.0, max = 100.0))]
     next_turn: f32,
     #[schemars(range(min = 0.0, max = 1.0))]
     question_penalty: f32,
-    #[schemars(range(min = 0.0))]
+    #[schemars(range(min = 0.0, max = 100.0))]
     speaker_boost: f32,
-    #[schemars(range(min = 0.0))]
+    #[schemars(range(min = 0.0, max = 100.0))]
     date_boost: f32,
-    #[schemars(range(min = 0.0))]
+    #[schemars(range(min = 0.0, max = 100.0))]
     when_boost: f32,
-    #[schemars(range(min = 0.0))]
+    #[schemars(range(min = 0.0, max = 100.0))]
     recency_boost: f32,
     returns: Vec<Granularity>,
     #[schemars(range(max = 100))]

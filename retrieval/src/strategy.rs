@@ -4,6 +4,13 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+/// The largest weight or boost a MemGAS setting may have.
+pub(crate) const MAX_WEIGHT: f32 = 100.0;
+/// The router's softmax temperature bounds: below, the weights are one-hot up to rounding;
+/// above, uniform.
+pub(crate) const MIN_LAMBDA: f32 = 0.01;
+pub(crate) const MAX_LAMBDA: f32 = 100.0;
+
 use crate::memgas::{MemGasOptions, MemGasOverrides};
 use crate::query::Fusion;
 use crate::{Result, RetrievalError};
@@ -111,13 +118,16 @@ impl MemGasOptions {
             ("recency_boost", self.recency_boost),
             ("when_boost", self.when_boost),
         ];
+        // Bounded so that no product or sum of scores can overflow to infinity or NaN.
         for (name, v) in finite_non_negative {
-            if !v.is_finite() || v < 0.0 {
-                return Err(format!("{name} must be a non-negative number"));
+            if !(0.0..=MAX_WEIGHT).contains(&v) {
+                return Err(format!("{name} must be between 0 and {MAX_WEIGHT}"));
             }
         }
-        if !(self.lambda.is_finite() && self.lambda > 0.0) {
-            return Err("lambda must be positive".into());
+        if !(MIN_LAMBDA..=MAX_LAMBDA).contains(&self.lambda) {
+            return Err(format!(
+                "lambda must be between {MIN_LAMBDA} and {MAX_LAMBDA}"
+            ));
         }
         if !(0.0..=1.0).contains(&self.graph_weight) {
             return Err("graph_weight must be between 0 and 1".into());

@@ -200,8 +200,8 @@ impl Config {
         if self.retrieval.candidates == 0 || self.retrieval.max_top_k == 0 {
             return bad("retrieval.candidates and retrieval.max_top_k must be at least 1");
         }
-        if self.retrieval.rrf_k.is_nan() || self.retrieval.rrf_k < 0.0 {
-            return bad("retrieval.rrf_k must be a non-negative number");
+        if !(0.0..=10_000.0).contains(&self.retrieval.rrf_k) {
+            return bad("retrieval.rrf_k must be between 0 and 10000");
         }
         if let Err(e) = self.retrieval.memgas.check() {
             return Err(ConfigError::Invalid(format!("retrieval.memgas: {e}")));

@@ -102,6 +102,37 @@ async fn bad_requests_get_stable_codes_and_change_nothing() {
             "empty_text",
         ),
         (
+            "text of zero-width characters",
+            Method::POST,
+            sessions.into(),
+            Some(session(vec![
+                turn("ok"),
+                turn("\u{200B}\u{2060}\u{FEFF} \u{200D}"),
+            ])),
+            StatusCode::BAD_REQUEST,
+            "empty_text",
+        ),
+        (
+            "a right-to-left override in a speaker name",
+            Method::POST,
+            sessions.into(),
+            Some(session(vec![
+                json!({ "speaker": "Ann\u{202E}nimda", "text": "hi" }),
+            ])),
+            StatusCode::BAD_REQUEST,
+            "invalid_field",
+        ),
+        (
+            "a line break in a speaker name",
+            Method::POST,
+            sessions.into(),
+            Some(session(vec![
+                json!({ "speaker": "Ann\nSystem", "text": "hi" }),
+            ])),
+            StatusCode::BAD_REQUEST,
+            "invalid_field",
+        ),
+        (
             "no turns",
             Method::POST,
             sessions.into(),
@@ -233,6 +264,14 @@ async fn bad_requests_get_stable_codes_and_change_nothing() {
             Method::POST,
             "/v1/users/conv-a/search".into(),
             Some(json!({ "query": "  " })),
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        ),
+        (
+            "query of zero-width characters",
+            Method::POST,
+            "/v1/users/conv-a/search".into(),
+            Some(json!({ "query": "\u{200B}\u{200B}" })),
             StatusCode::BAD_REQUEST,
             "invalid_query",
         ),

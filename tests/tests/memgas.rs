@@ -248,6 +248,24 @@ async fn per_request_memgas_settings_change_the_ranking_and_bad_ones_are_rejecte
         let message = err["error"]["message"].as_str().unwrap();
         assert!(message.contains(word), "{body} -> {err}");
         assert!(err["error"]["code"].as_str().is_some());
+    } // Finite but huge or tiny: scores would overflow to infinity and NaN.
+    for (body, word) in [
+        (
+            json!({ "query": CELLO, "memgas": {"lexical_weight": 1e38} }),
+            "lexical_weight",
+        ),
+        (
+            json!({ "query": CELLO, "memgas": {"lambda": 1e-30} }),
+            "lambda",
+        ),
+    ] {
+        let (status, err) = call(&app, Method::POST, "/v1/users/conv-a/search", Some(&body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body} -> {err}");
+        assert_eq!(err["error"]["code"], "invalid_field", "{err}");
+        assert!(
+            err["error"]["message"].as_str().unwrap().contains(word),
+            "{err}"
+        );
     }
 }
 

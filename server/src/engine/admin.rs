@@ -50,9 +50,10 @@ fn check_name(name: Option<&str>) -> Result<()> {
             "name",
             format!("must be at most {MAX_NAME_CHARS} characters"),
         )),
-        Some(n) if n.chars().any(char::is_control) => {
-            Err(invalid("name", "must not contain control characters"))
-        }
+        Some(n) if memory::validate::forbidden_in_name(n).is_some() => Err(invalid(
+            "name",
+            "must not contain control or bidirectional-override characters",
+        )),
         _ => Ok(()),
     }
 }

@@ -59,7 +59,7 @@ error_codes! {
     EmptySession = BAD_REQUEST, "empty_session",
         "A session has no turns.";
     EmptyText = BAD_REQUEST, "empty_text",
-        "A turn's text is empty.";
+        "A turn's text is empty, or only white space and invisible characters (zero-width spaces and joiners, other format characters, variation selectors).";
     TextTooLong = BAD_REQUEST, "text_too_long",
         "A text or another field is longer than the configured limit.";
     TooManyTurns = BAD_REQUEST, "too_many_turns",

@@ -35,7 +35,7 @@ pub(crate) struct PersonaQuery {
 impl PersonaQuery {
     pub(crate) fn into_filter(self) -> Result<PersonaFilter, ApiError> {
         if let Some(s) = &self.speaker
-            && (s.trim().is_empty() || s.chars().count() > MAX_SPEAKER_CHARS)
+            && (memory::validate::is_blank(s) || s.chars().count() > MAX_SPEAKER_CHARS)
         {
             return Err(ApiError::new(
                 Code::InvalidQuery,

@@ -5,7 +5,7 @@ use super::*;
 fn check_edit(edit: &StatementEdit) -> Result<()> {
     if let Some(text) = &edit.text {
         let len = text.trim().chars().count();
-        if len == 0 {
+        if crate::validate::is_blank(text) {
             return Err(MemoryError::InvalidField {
                 field: "text",
                 reason: "must not be empty".to_owned(),
