@@ -49,6 +49,14 @@ pub struct ServerConfig {
     pub max_headers: usize,
     /// Largest sum of header names and values, in bytes; more gets 431 `headers_too_large`.
     pub max_header_bytes: usize,
+    /// Seconds a connection has to deliver each complete request head, counted from when the
+    /// server starts waiting for it: a slow head and an idle keep-alive connection are both
+    /// closed after this.
+    pub header_timeout_secs: u64,
+    /// Open connections in all; more are answered 503 `overloaded` and closed.
+    pub max_connections: usize,
+    /// Open connections from one IP address; more are answered 503 `overloaded` and closed.
+    pub max_connections_per_ip: usize,
 }
 
 impl Default for ServerConfig {
@@ -60,6 +68,9 @@ impl Default for ServerConfig {
             max_uri_bytes: 8 * 1024,
             max_headers: 100,
             max_header_bytes: 16 * 1024,
+            header_timeout_secs: 10,
+            max_connections: 1024,
+            max_connections_per_ip: 128,
         }
     }
 }
@@ -222,6 +233,20 @@ impl Config {
         }
         if self.server.max_headers < 8 {
             return bad("server.max_headers must be at least 8");
+        }
+        if self.server.header_timeout_secs == 0 || self.server.request_timeout_secs == 0 {
+            return bad(
+                "server.header_timeout_secs and server.request_timeout_secs must be at least 1",
+            );
+        }
+        if self.server.max_connections == 0
+            || self.server.max_connections_per_ip == 0
+            || self.server.max_connections_per_ip > self.server.max_connections
+        {
+            return bad(
+                "server.max_connections and server.max_connections_per_ip must be at least 1, \
+                 the second at most the first",
+            );
         }
         if let Err(e) = self.rate_limit.check() {
             return Err(ConfigError::Invalid(format!("rate_limit: {e}")));

@@ -116,6 +116,8 @@ error_codes! {
         "An unexpected failure; the message is generic and the cause is logged.";
     Timeout = SERVICE_UNAVAILABLE, "timeout",
         "The request took longer than `server.request_timeout_secs`.";
+    Overloaded = SERVICE_UNAVAILABLE, "overloaded",
+        "The server is at its limit of open connections, in all (`server.max_connections`) or from the caller's address (`server.max_connections_per_ip`); sent with `Retry-After`, and the connection is closed.";
     Unavailable = SERVICE_UNAVAILABLE, "unavailable",
         "The server is stopping or not ready; try again later.";
     EmbedderUnavailable = SERVICE_UNAVAILABLE, "embedder_unavailable",

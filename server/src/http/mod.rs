@@ -3,6 +3,7 @@
 mod admin;
 mod auth;
 pub(crate) mod codes;
+mod connections;
 mod context;
 pub(crate) mod dto;
 pub(crate) mod error;

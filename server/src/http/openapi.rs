@@ -70,13 +70,14 @@ pub(super) fn add_codes(operation: &mut Operation, codes: &[Code]) {
 }
 
 /// Codes every operation can answer with, whatever it does: the connection's head limits,
-/// the request timeout, a stopping server and an unexpected failure.
+/// the request timeout, the connection limits, a stopping server and an unexpected failure.
 const ANY_REQUEST: &[Code] = &[
     Code::BadRequest,
     Code::UriTooLong,
     Code::HeadersTooLarge,
     Code::Internal,
     Code::Timeout,
+    Code::Overloaded,
     Code::Unavailable,
 ];
 
@@ -253,7 +254,7 @@ fn error_response(codes: &[Code]) -> Value {
             "description": "`Bearer`", "schema": {"type": "string"}
         }});
     }
-    if codes.contains(&Code::RateLimited) {
+    if codes.contains(&Code::RateLimited) || codes.contains(&Code::Overloaded) {
         response["headers"] = json!({"Retry-After": {
             "description": "Whole seconds to wait before trying again.",
             "schema": {"type": "integer", "minimum": 0}

@@ -1,6 +1,7 @@
-//! The HTTP/1 listener: hyper's connection builder with request-head limits set from the
-//! configuration, each connection wrapped so that hyper's own parse-error answers carry the
-//! API's JSON error body, and a graceful shutdown.
+//! The HTTP/1 listener: connections admitted within the connection limits, hyper's connection
+//! builder with the request-head limits and the header timeout set from the configuration, each
+//! connection wrapped so that hyper's own parse-error answers carry the API's JSON error body,
+//! and a graceful shutdown.
 
 use std::future::Future;
 use std::time::Duration;
@@ -13,6 +14,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tracing::{debug, warn};
 
+use super::connections::{self, Admission};
 use super::limits::ErrorBodies;
 use crate::ServerConfig;
 
@@ -24,8 +26,10 @@ const HEAD_SLACK_BYTES: usize = 4096;
 fn builder(limits: &ServerConfig) -> http1::Builder {
     let mut builder = http1::Builder::new();
     builder
-        // The timer makes hyper's header read timeout (30 s by default) take effect.
+        // The timer makes the header read timeout take effect. hyper counts it from when it
+        // starts waiting for a request head, so it also closes idle keep-alive connections.
         .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(limits.header_timeout_secs))
         .max_headers(limits.max_headers + 1)
         // hyper's minimum buffer is 8 KiB.
         .max_buf_size(
@@ -43,6 +47,7 @@ pub(crate) async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let builder = builder(limits);
+    let admission = Admission::new(limits);
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -50,12 +55,20 @@ pub(crate) async fn serve(
             accepted = listener.accept() => accepted,
             () = &mut shutdown => break,
         };
-        let stream = match stream {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match stream {
+            Ok(accepted) => accepted,
             Err(e) => {
                 // Out of file descriptors and the like: back off instead of spinning.
                 warn!(error = %e, "accepting a connection failed");
                 tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let permit = match admission.admit(peer.ip()) {
+            Ok(permit) => permit,
+            Err(refusal) => {
+                debug!(peer = %peer, ?refusal, "connection refused: over the connection limits");
+                tokio::spawn(connections::refuse(stream, refusal));
                 continue;
             }
         };
@@ -69,6 +82,7 @@ pub(crate) async fn serve(
             if let Err(e) = connection.await {
                 debug!(error = %e, "connection ended with an error");
             }
+            drop(permit);
         });
     }
     drop(listener);
