@@ -153,12 +153,24 @@ impl Default for StorageConfig {
 pub struct WorkerConfig {
     /// The most sessions built together (one embedding pass and one index commit).
     pub max_batch_sessions: usize,
+    /// The most sessions waiting to be built; an ingest beyond it is answered 503 `overloaded`
+    /// and stores nothing.
+    pub max_queued_sessions: usize,
+    /// A session with more texts than this to embed is embedded this many at a time, with the
+    /// sessions queued behind it built in between.
+    pub slice_texts: usize,
+    /// ONNX Runtime threads of the embedder that builds units (the query embedder has
+    /// `embedding.threads`): fewer than the cores leaves searches a core while building runs.
+    pub embedding_threads: usize,
 }
 
 impl Default for WorkerConfig {
     fn default() -> Self {
         Self {
             max_batch_sessions: 32,
+            max_queued_sessions: 1_000,
+            slice_texts: 128,
+            embedding_threads: 1,
         }
     }
 }
@@ -220,8 +232,15 @@ impl Config {
         if let Err(e) = self.association.check() {
             return Err(ConfigError::Invalid(format!("association: {e}")));
         }
-        if self.worker.max_batch_sessions == 0 {
-            return bad("worker.max_batch_sessions must be at least 1");
+        if self.worker.max_batch_sessions == 0
+            || self.worker.max_queued_sessions == 0
+            || self.worker.slice_texts == 0
+            || self.worker.embedding_threads == 0
+        {
+            return bad(
+                "worker.max_batch_sessions, worker.max_queued_sessions, worker.slice_texts and \
+                 worker.embedding_threads must be at least 1",
+            );
         }
         if self.server.max_body_bytes < 1024 {
             return bad("server.max_body_bytes must be at least 1024");

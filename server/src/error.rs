@@ -25,6 +25,14 @@ pub enum Error {
     Forbidden { reason: String },
     #[error("too many requests for this key; retry in {} ms", retry_after.as_millis())]
     RateLimited { retry_after: std::time::Duration },
+    #[error(
+        "{queued} sessions are waiting to be built, the most the server queues; nothing was \
+         stored: retry in {} s", retry_after.as_secs()
+    )]
+    Overloaded {
+        queued: usize,
+        retry_after: std::time::Duration,
+    },
 }
 
 /// Result alias of the server crate.

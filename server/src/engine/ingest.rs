@@ -1,7 +1,12 @@
 //! The write path: storing a session or appended turns durably, queueing its build, and
 //! waiting for it.
 
+use std::time::Duration;
+
 use super::*;
+
+/// What a refused writer is told to wait before retrying.
+const OVERLOADED_RETRY: Duration = Duration::from_secs(1);
 
 /// What an ingest or append did.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +37,19 @@ impl PendingIngest {
         let built = match self.outcome.take() {
             None => None,
             Some(heard) => Some(heard.await.map_err(|_| Error::WorkerStopped)??),
+        };
+        self.report(built).await
+    }
+
+    /// Waits until the session's units are built, or for `limit` at most: then the report
+    /// says the session is stored and still pending (it is built all the same).
+    pub async fn wait_at_most(mut self, limit: Duration) -> Result<IngestReport> {
+        let built = match self.outcome.take() {
+            None => None,
+            Some(heard) => match tokio::time::timeout(limit, heard).await {
+                Ok(heard) => Some(heard.map_err(|_| Error::WorkerStopped)??),
+                Err(_) => None,
+            },
         };
         self.report(built).await
     }
@@ -72,6 +90,7 @@ impl Engine {
         let pass = access.user(user, Scope::Write)?;
         access.declare(channel)?;
         self.inner.rates.check(access, rate::Class::Ingest)?;
+        self.check_room()?;
         let shared = self.shared();
         let limits = self.inner.config.limits.clone();
         let now = now();
@@ -103,7 +122,7 @@ impl Engine {
     ) -> Result<IngestReport> {
         let pending = self.submit(access, user, session, channel).await?;
         if wait {
-            pending.wait().await
+            pending.wait_at_most(self.wait_limit()).await
         } else {
             pending.report(None).await
         }
@@ -122,6 +141,7 @@ impl Engine {
         let pass = access.user(user, Scope::Write)?;
         access.declare(channel)?;
         self.inner.rates.check(access, rate::Class::Ingest)?;
+        self.check_room()?;
         let shared = self.shared();
         let limits = self.inner.config.limits.clone();
         let receipt = blocking(move || {
@@ -140,10 +160,30 @@ impl Engine {
         .await?;
         let pending = self.queue_build(receipt)?;
         if wait {
-            pending.wait().await
+            pending.wait_at_most(self.wait_limit()).await
         } else {
             pending.report(None).await
         }
+    }
+
+    /// Refuses new writes while as many sessions wait to be built as the queue holds: nothing
+    /// is stored, and the caller is told when to retry.
+    fn check_room(&self) -> Result<()> {
+        let queued = self.inner.worker.queued();
+        if queued >= self.inner.config.worker.max_queued_sessions {
+            return Err(Error::Overloaded {
+                queued,
+                retry_after: OVERLOADED_RETRY,
+            });
+        }
+        Ok(())
+    }
+
+    /// How long an ingest with `wait` waits for its build: most of the request timeout, so
+    /// that the answer (stored, still building) comes before the timeout would.
+    fn wait_limit(&self) -> Duration {
+        let timeout = Duration::from_secs(self.inner.config.server.request_timeout_secs);
+        timeout.mul_f64(0.9)
     }
 
     fn queue_build(&self, receipt: IngestReceipt) -> Result<PendingIngest> {

@@ -155,7 +155,12 @@ impl Engine {
     /// Opens the data directory, loads the embedding model and the indexes, and starts the
     /// worker, which resumes any session left pending by a crash. Blocking.
     pub fn open(config: Config) -> Result<Self> {
-        let ingest: Arc<dyn Embedder> = Arc::new(FastEmbedder::open(&config.embedding)?);
+        // The worker's embedder leaves the query embedder cores while building runs.
+        let building = memory::embed::EmbedderConfig {
+            threads: config.worker.embedding_threads,
+            ..config.embedding.clone()
+        };
+        let ingest: Arc<dyn Embedder> = Arc::new(FastEmbedder::open(&building)?);
         let query: Arc<dyn Embedder> = Arc::new(FastEmbedder::open(&config.embedding)?);
         Self::open_with(config, ingest, query)
     }
@@ -214,7 +219,10 @@ impl Engine {
         let worker = Worker::start(
             Arc::clone(&shared),
             ingest,
-            config.worker.max_batch_sessions,
+            worker::Settings {
+                max_batch: config.worker.max_batch_sessions,
+                slice_texts: config.worker.slice_texts,
+            },
             pending,
         )?;
         Ok(Self {

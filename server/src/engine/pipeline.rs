@@ -225,13 +225,51 @@ pub(crate) struct BatchOutcome {
     pub(crate) refresh: Vec<SessionKey>,
 }
 
+/// The distinct verbatim texts of a pending session that have no vector yet: neither stored
+/// with its units nor in `have`. Empty for a session that is gone or built.
+pub(crate) fn texts_to_embed(
+    parts: &Parts<'_>,
+    key: SessionKey,
+    have: &HashMap<String, Vec<f32>>,
+) -> Result<Vec<String>> {
+    let Some(input) = parts.store.build_input(key)? else {
+        return Ok(Vec::new());
+    };
+    if input.status == SessionStatus::Ready {
+        return Ok(Vec::new());
+    }
+    let prepared = prepare(parts, input)?;
+    let stored = parts.store.session_embeddings(key)?;
+    let mut missing: Vec<String> = prepared
+        .drafts
+        .into_iter()
+        .map(|d| d.text)
+        .filter(|t| !have.contains_key(t) && !stored.contains_key(t))
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    Ok(missing)
+}
+
+/// Embeds these texts into `have`.
+pub(crate) fn embed_texts(
+    parts: &Parts<'_>,
+    texts: &[String],
+    have: &mut HashMap<String, Vec<f32>>,
+) -> Result<()> {
+    embed_missing(parts, texts.iter().map(String::as_str), have)
+}
+
 /// Builds the units of these sessions. Each session gets its own outcome; a failure of one
-/// leaves it pending (it is retried at the next start) without failing the others.
+/// leaves it pending (it is retried at the next start) without failing the others. `embedded`
+/// holds vectors already computed for some of their texts (a large session embedded in
+/// slices).
 #[instrument(skip_all, fields(sessions = keys.len()))]
 pub(crate) fn build_sessions(
     parts: &Parts<'_>,
     keys: &[SessionKey],
     now: Timestamp,
+    embedded: HashMap<String, Vec<f32>>,
 ) -> BatchOutcome {
     let started = Instant::now();
     let mut outcomes: Vec<(SessionKey, Result<BuildOutcome>)> = Vec::new();
@@ -250,7 +288,7 @@ pub(crate) fn build_sessions(
         }
     }
     // Rebuilt sessions keep the vectors of unchanged texts.
-    let mut vectors: HashMap<String, Vec<f32>> = HashMap::new();
+    let mut vectors: HashMap<String, Vec<f32>> = embedded;
     for p in &prepared {
         match parts.store.session_embeddings(p.input.session_key) {
             Ok(stored) => vectors.extend(stored),

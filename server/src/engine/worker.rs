@@ -1,8 +1,10 @@
 //! The background worker: one thread that owns every write to the derived indexes. Jobs arrive
-//! through a channel; consecutive build jobs are taken together as one batch.
+//! through a channel; consecutive build jobs are taken together as one batch. A session with
+//! many texts to embed is embedded a slice at a time, one slice after every other job, so that
+//! one large import never holds the sessions queued behind it for long.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -13,7 +15,10 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{error, info, warn};
 
 use super::access::UserPass;
-use super::pipeline::{BuildOutcome, Parts, build_sessions, commit_text_index, forget_session};
+use super::pipeline::{
+    BuildOutcome, Parts, build_sessions, commit_text_index, embed_texts, forget_session,
+    texts_to_embed,
+};
 use super::{Shared, now};
 use crate::{Error, Result};
 
@@ -50,18 +55,30 @@ pub(crate) struct Worker {
     tx: mpsc::UnboundedSender<Job>,
     stopping: Arc<AtomicBool>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// Build jobs submitted and not finished.
+    queued: Arc<AtomicUsize>,
+}
+
+/// How the worker batches and slices builds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Settings {
+    /// The most sessions built together.
+    pub(crate) max_batch: usize,
+    /// A session with more texts than this to embed is embedded this many at a time.
+    pub(crate) slice_texts: usize,
 }
 
 impl Worker {
     /// Starts the worker thread with builds of `pending` sessions queued first, so that they
-    /// are built in batches of `max_batch` like any burst of ingests.
+    /// are built in batches like any burst of ingests.
     pub(crate) fn start(
         shared: Arc<Shared>,
         embedder: Arc<dyn Embedder>,
-        max_batch: usize,
+        settings: Settings,
         pending: Vec<SessionKey>,
     ) -> Result<Self> {
         let (tx, rx) = mpsc::unbounded_channel();
+        let queued = Arc::new(AtomicUsize::new(pending.len()));
         for session in pending {
             tx.send(Job::Build {
                 session,
@@ -71,9 +88,28 @@ impl Worker {
         }
         let stopping = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stopping);
+        let count = Arc::clone(&queued);
+        let settings = Settings {
+            max_batch: settings.max_batch.max(1),
+            slice_texts: settings.slice_texts.max(1),
+        };
         let thread = std::thread::Builder::new()
             .name("mnemo-worker".to_owned())
-            .spawn(move || run(rx, &shared, embedder.as_ref(), &flag, max_batch.max(1)))
+            .spawn(move || {
+                let parts = shared.parts(embedder.as_ref());
+                Loop {
+                    rx,
+                    parts: &parts,
+                    stopping: &flag,
+                    settings,
+                    queued: &count,
+                    deferred: VecDeque::new(),
+                    embedded: HashMap::new(),
+                    flushes: Vec::new(),
+                    carried: None,
+                }
+                .run();
+            })
             .map_err(|e| Error::Task {
                 reason: format!("cannot start the worker thread: {e}"),
             })?;
@@ -81,12 +117,27 @@ impl Worker {
             tx,
             stopping,
             thread: Mutex::new(Some(thread)),
+            queued,
         })
     }
 
     /// Queues a job.
     pub(crate) fn submit(&self, job: Job) -> Result<()> {
-        self.tx.send(job).map_err(|_| Error::WorkerStopped)
+        let build = matches!(job, Job::Build { .. });
+        if build {
+            self.queued.fetch_add(1, Ordering::SeqCst);
+        }
+        self.tx.send(job).map_err(|_| {
+            if build {
+                self.queued.fetch_sub(1, Ordering::SeqCst);
+            }
+            Error::WorkerStopped
+        })
+    }
+
+    /// Build jobs submitted and not finished.
+    pub(crate) fn queued(&self) -> usize {
+        self.queued.load(Ordering::SeqCst)
     }
 
     /// Stops the worker after its current job and waits for it. Queued builds stay pending in
@@ -105,94 +156,213 @@ impl Worker {
 
 type Waiter = Option<oneshot::Sender<Result<BuildOutcome>>>;
 
-fn run(
-    mut rx: mpsc::UnboundedReceiver<Job>,
-    shared: &Shared,
-    embedder: &dyn Embedder,
-    stopping: &AtomicBool,
-    max_batch: usize,
-) {
-    let parts = shared.parts(embedder);
-    let mut carried: Option<Job> = None;
-    loop {
-        let job = match carried.take() {
-            Some(job) => job,
-            None => match rx.blocking_recv() {
-                Some(job) => job,
-                None => break,
-            },
-        };
-        if stopping.load(Ordering::SeqCst) {
-            break;
-        }
-        match job {
-            Job::Stop => break,
-            Job::Flush { done } => {
-                let _ = done.send(());
+/// A large session being embedded a slice at a time, with everyone waiting for it.
+struct Deferred {
+    key: SessionKey,
+    waiters: Vec<Waiter>,
+}
+
+/// The worker thread's state.
+struct Loop<'a> {
+    rx: mpsc::UnboundedReceiver<Job>,
+    parts: &'a Parts<'a>,
+    stopping: &'a AtomicBool,
+    settings: Settings,
+    queued: &'a AtomicUsize,
+    /// Large sessions, oldest first; one slice of the first is embedded after every job.
+    deferred: VecDeque<Deferred>,
+    /// The vectors embedded so far of each deferred session's texts.
+    embedded: HashMap<SessionKey, HashMap<String, Vec<f32>>>,
+    /// Flushes waiting for the deferred sessions queued before them.
+    flushes: Vec<oneshot::Sender<()>>,
+    /// A job taken while gathering a batch, to run next.
+    carried: Option<Job>,
+}
+
+impl Loop<'_> {
+    fn run(mut self) {
+        loop {
+            let job = match self.carried.take() {
+                Some(job) => Some(job),
+                // Nothing to slice: wait for work.
+                None if self.deferred.is_empty() => match self.rx.blocking_recv() {
+                    Some(job) => Some(job),
+                    None => break,
+                },
+                // A large session is being sliced: take a job only if one is waiting.
+                None => self.rx.try_recv().ok(),
+            };
+            if self.stopping.load(Ordering::SeqCst) {
+                break;
             }
-            Job::Exec(task) => task(&parts),
+            match job {
+                Some(Job::Stop) => break,
+                Some(job) => self.handle(job),
+                None => {}
+            }
+            // One slice of the oldest large session after every job: sessions queued behind
+            // a large one wait for at most a slice, not for the whole of it.
+            if let Some(deferred) = self.deferred.pop_front() {
+                self.advance(deferred);
+            }
+            if self.deferred.is_empty() {
+                for done in self.flushes.drain(..) {
+                    let _ = done.send(());
+                }
+            }
+        }
+        info!("worker stopped");
+    }
+
+    fn handle(&mut self, job: Job) {
+        match job {
+            Job::Stop => {}
+            Job::Flush { done } => {
+                if self.deferred.is_empty() {
+                    let _ = done.send(());
+                } else {
+                    self.flushes.push(done);
+                }
+            }
+            Job::Exec(task) => task(self.parts),
             Job::Delete {
                 pass,
                 session_id,
                 done,
             } => {
-                let _ = done.send(delete(&parts, &pass, &session_id));
+                let _ = done.send(delete(self.parts, &pass, &session_id));
             }
             Job::Build { session, done } => {
                 let mut batch: Vec<(SessionKey, Waiter)> = vec![(session, done)];
-                while batch.len() < max_batch {
-                    match rx.try_recv() {
+                while batch.len() < self.settings.max_batch {
+                    match self.rx.try_recv() {
                         Ok(Job::Build { session, done }) => batch.push((session, done)),
                         Ok(other) => {
-                            carried = Some(other);
+                            self.carried = Some(other);
                             break;
                         }
                         Err(_) => break,
                     }
                 }
-                build_batch(&parts, batch);
+                self.build_batch(batch);
             }
         }
     }
-    info!("worker stopped");
-}
 
-fn build_batch(parts: &Parts<'_>, batch: Vec<(SessionKey, Waiter)>) {
-    let mut keys: Vec<SessionKey> = Vec::with_capacity(batch.len());
-    for (key, _) in &batch {
-        if !keys.contains(key) {
-            keys.push(*key);
+    /// Builds the batch's small sessions now and defers its large ones.
+    fn build_batch(&mut self, batch: Vec<(SessionKey, Waiter)>) {
+        let mut waiting: Vec<(SessionKey, Vec<Waiter>)> = Vec::new();
+        for (key, waiter) in batch {
+            match waiting.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, waiters)) => waiters.push(waiter),
+                None => waiting.push((key, vec![waiter])),
+            }
+        }
+        let mut now: Vec<(SessionKey, Vec<Waiter>)> = Vec::new();
+        for (key, waiters) in waiting {
+            if let Some(d) = self.deferred.iter_mut().find(|d| d.key == key) {
+                d.waiters.extend(waiters);
+                continue;
+            }
+            let none = HashMap::new();
+            let have = self.embedded.get(&key).unwrap_or(&none);
+            match texts_to_embed(self.parts, key, have) {
+                Ok(missing) if missing.len() > self.settings.slice_texts => {
+                    info!(
+                        session = key.0,
+                        texts = missing.len(),
+                        "large session: embedded in slices between other builds"
+                    );
+                    self.deferred.push_back(Deferred { key, waiters });
+                }
+                // Errors are met again, and reported, by the build.
+                _ => now.push((key, waiters)),
+            }
+        }
+        if now.is_empty() {
+            return;
+        }
+        let keys = now.iter().map(|(k, _)| *k).collect();
+        let results = build_settled_with(self.parts, keys, HashMap::new());
+        for (key, waiters) in now {
+            self.finish(key, waiters, &results);
         }
     }
-    let results = build_settled(parts, keys);
-    for (key, waiter) in batch {
-        let Some(waiter) = waiter else { continue };
-        let result = match results.get(&key) {
-            Some(Ok(outcome)) => Ok(outcome.clone()),
-            Some(Err(e)) => Err(Error::Build {
-                reason: e.to_string(),
-            }),
-            None => Err(Error::Build {
-                reason: "the session was not built".to_owned(),
-            }),
-        };
-        let _ = waiter.send(result);
+
+    /// Embeds the next slice of a large session's texts, and builds it once every text has
+    /// its vector; until then it goes back to the end of the line.
+    fn advance(&mut self, deferred: Deferred) {
+        let key = deferred.key;
+        let have = self.embedded.entry(key).or_default();
+        let sliced = texts_to_embed(self.parts, key, have).and_then(|missing| {
+            let n = missing.len().min(self.settings.slice_texts);
+            embed_texts(self.parts, &missing[..n], have)?;
+            Ok(missing.len() - n)
+        });
+        match sliced {
+            Ok(0) => {
+                let embedded = self.embedded.remove(&key).unwrap_or_default();
+                let results = build_settled_with(self.parts, vec![key], embedded);
+                self.finish(key, deferred.waiters, &results);
+            }
+            Ok(_) => self.deferred.push_back(deferred),
+            Err(e) => {
+                error!(session = key.0, error = %e, "embedding a session failed; it stays pending");
+                self.embedded.remove(&key);
+                let mut results = HashMap::new();
+                results.insert(key, Err(e));
+                self.finish(key, deferred.waiters, &results);
+            }
+        }
+    }
+
+    /// Tells everyone waiting for `key` how its build went.
+    fn finish(
+        &self,
+        key: SessionKey,
+        waiters: Vec<Waiter>,
+        results: &HashMap<SessionKey, Result<BuildOutcome>>,
+    ) {
+        self.queued.fetch_sub(waiters.len(), Ordering::SeqCst);
+        for waiter in waiters.into_iter().flatten() {
+            let result = match results.get(&key) {
+                Some(Ok(outcome)) => Ok(outcome.clone()),
+                Some(Err(e)) => Err(Error::Build {
+                    reason: e.to_string(),
+                }),
+                None => Err(Error::Build {
+                    reason: "the session was not built".to_owned(),
+                }),
+            };
+            let _ = waiter.send(result);
+        }
     }
 }
 
-/// Builds these sessions, again while they change under the build (stale) and then the
-/// sessions whose fact units a persona merge changed. Returns each session's last outcome.
+/// [`build_settled_with`] with nothing embedded beforehand.
 pub(crate) fn build_settled(
     parts: &Parts<'_>,
     keys: Vec<SessionKey>,
 ) -> HashMap<SessionKey, Result<BuildOutcome>> {
+    build_settled_with(parts, keys, HashMap::new())
+}
+
+/// Builds these sessions, again while they change under the build (stale) and then the
+/// sessions whose fact units a persona merge changed. Returns each session's last outcome.
+/// `embedded` holds vectors computed beforehand for some of their texts.
+pub(crate) fn build_settled_with(
+    parts: &Parts<'_>,
+    keys: Vec<SessionKey>,
+    embedded: HashMap<String, Vec<f32>>,
+) -> HashMap<SessionKey, Result<BuildOutcome>> {
+    let mut embedded = Some(embedded);
     let mut results: HashMap<SessionKey, Result<BuildOutcome>> = HashMap::new();
     let mut todo = keys;
     let mut stale_rounds = 0;
     let mut rounds = 0;
     while !todo.is_empty() && stale_rounds < STALE_RETRIES && rounds < MAX_ROUNDS {
         rounds += 1;
-        let batch = build_sessions(parts, &todo, now());
+        let batch = build_sessions(parts, &todo, now(), embedded.take().unwrap_or_default());
         let mut next: Vec<SessionKey> = Vec::new();
         let mut any_stale = false;
         for (key, outcome) in batch.outcomes {

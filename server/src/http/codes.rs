@@ -117,7 +117,7 @@ error_codes! {
     Timeout = SERVICE_UNAVAILABLE, "timeout",
         "The request took longer than `server.request_timeout_secs`.";
     Overloaded = SERVICE_UNAVAILABLE, "overloaded",
-        "The server is at its limit of open connections, in all (`server.max_connections`) or from the caller's address (`server.max_connections_per_ip`); sent with `Retry-After`, and the connection is closed.";
+        "The server is at a limit: as many sessions wait to be built as `worker.max_queued_sessions` (nothing was stored), or as many connections are open as `server.max_connections` or, from the caller's address, `server.max_connections_per_ip` (the connection is closed); sent with `Retry-After`.";
     Unavailable = SERVICE_UNAVAILABLE, "unavailable",
         "The server is stopping or not ready; try again later.";
     EmbedderUnavailable = SERVICE_UNAVAILABLE, "embedder_unavailable",
@@ -180,6 +180,7 @@ impl From<&Error> for Code {
             Error::Unauthenticated { .. } => Self::Unauthenticated,
             Error::Forbidden { .. } => Self::Forbidden,
             Error::RateLimited { .. } => Self::RateLimited,
+            Error::Overloaded { .. } => Self::Overloaded,
         }
     }
 }

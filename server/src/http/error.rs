@@ -41,7 +41,8 @@ impl ApiError {
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         let code = Code::from(&e);
-        if code.status().is_server_error() {
+        // Being overloaded is expected, and its message tells the client what to do.
+        if code.status().is_server_error() && code != Code::Overloaded {
             // The cause is logged once, here; clients get a generic message.
             error!(error = %e, code = code.name(), "request failed");
             let message = match code {
@@ -52,7 +53,7 @@ impl From<Error> for ApiError {
         }
         let retry_after = match &e {
             // Whole seconds, rounded up: retrying at once after a short wait would fail again.
-            Error::RateLimited { retry_after } => {
+            Error::RateLimited { retry_after } | Error::Overloaded { retry_after, .. } => {
                 Some(retry_after.as_millis().div_ceil(1000) as u64)
             }
             _ => None,
