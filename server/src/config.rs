@@ -162,6 +162,9 @@ pub struct WorkerConfig {
     /// ONNX Runtime threads of the embedder that builds units (the query embedder has
     /// `embedding.threads`): fewer than the cores leaves searches a core while building runs.
     pub embedding_threads: usize,
+    /// Milliseconds before a failed build is tried again; the wait doubles with each of up to
+    /// five retries.
+    pub retry_backoff_ms: u64,
 }
 
 impl Default for WorkerConfig {
@@ -171,6 +174,7 @@ impl Default for WorkerConfig {
             max_queued_sessions: 1_000,
             slice_texts: 128,
             embedding_threads: 1,
+            retry_backoff_ms: 1_000,
         }
     }
 }

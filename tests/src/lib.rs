@@ -219,6 +219,47 @@ impl Embedder for HashedWords {
     }
 }
 
+/// What [`HookedWords`] runs before each embedding call: it may block, record the texts or
+/// fail the call.
+pub type EmbedHook = Box<dyn Fn(&[&str]) -> memory::Result<()> + Send + Sync>;
+
+/// [`HashedWords`] with a hook before each embedding call, for tests of how building copes
+/// with a slow or failing model.
+pub struct HookedWords(pub EmbedHook);
+
+impl std::fmt::Debug for HookedWords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HookedWords")
+    }
+}
+
+impl Embedder for HookedWords {
+    fn dim(&self) -> usize {
+        HashedWords.dim()
+    }
+
+    fn max_tokens(&self) -> usize {
+        HashedWords.max_tokens()
+    }
+
+    fn token_counts(&self, texts: &[&str]) -> memory::Result<Vec<usize>> {
+        HashedWords.token_counts(texts)
+    }
+
+    fn embed(&self, texts: &[&str]) -> memory::Result<Vec<Vec<f32>>> {
+        (self.0)(texts)?;
+        HashedWords.embed(texts)
+    }
+}
+
+/// An engine on `dir` with `ingest` building units, [`HashedWords`] embedding queries, and the
+/// given config (its data directory set to `dir`). Blocking.
+pub fn open_with_ingest(mut config: Config, dir: &Path, ingest: Arc<dyn Embedder>) -> Engine {
+    config.storage.data_dir = dir.to_path_buf();
+    config.embedding.dim = 64;
+    Engine::open_with(config, ingest, Arc::new(HashedWords)).expect("the engine opens")
+}
+
 /// An engine on `dir` with the deterministic [`HashedWords`] embedder and the given config
 /// (its data directory set to `dir`). Blocking.
 pub fn open_hashed(config: Config, dir: &Path) -> Engine {

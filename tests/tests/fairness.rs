@@ -13,22 +13,21 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
-use memory::embed::Embedder;
 use serde_json::{Value, json};
 use server::{Config, Engine};
 use tests::keyed::session;
-use tests::{HashedWords, call, config};
+use tests::{HookedWords, call, config, open_with_ingest};
 use tower::ServiceExt;
 
-/// [`HashedWords`] that embeds only while its gate is open, and logs what it embedded.
+/// A gate the stand-in embedder waits at, and the log of what it embedded.
 #[derive(Debug, Default)]
-struct Gated {
+struct Gate {
     open: Mutex<bool>,
     opened: Condvar,
     calls: Mutex<Vec<Vec<String>>>,
 }
 
-impl Gated {
+impl Gate {
     fn open(&self) {
         *self.open.lock().unwrap() = true;
         self.opened.notify_all();
@@ -37,22 +36,9 @@ impl Gated {
     fn calls(&self) -> Vec<Vec<String>> {
         self.calls.lock().unwrap().clone()
     }
-}
 
-impl Embedder for Gated {
-    fn dim(&self) -> usize {
-        HashedWords.dim()
-    }
-
-    fn max_tokens(&self) -> usize {
-        HashedWords.max_tokens()
-    }
-
-    fn token_counts(&self, texts: &[&str]) -> memory::Result<Vec<usize>> {
-        HashedWords.token_counts(texts)
-    }
-
-    fn embed(&self, texts: &[&str]) -> memory::Result<Vec<Vec<f32>>> {
+    /// Waits until the gate is open, then logs the texts.
+    fn pass(&self, texts: &[&str]) {
         let mut open = self.open.lock().unwrap();
         while !*open {
             open = self.opened.wait(open).unwrap();
@@ -62,17 +48,17 @@ impl Embedder for Gated {
             .lock()
             .unwrap()
             .push(texts.iter().map(|t| (*t).to_owned()).collect());
-        HashedWords.embed(texts)
     }
 }
 
-fn open(mut config: Config, dir: &std::path::Path) -> (Engine, Arc<Gated>) {
-    config.storage.data_dir = dir.to_path_buf();
-    config.embedding.dim = 64;
-    let gated = Arc::new(Gated::default());
-    let ingest: Arc<dyn Embedder> = gated.clone();
-    let engine = Engine::open_with(config, ingest, Arc::new(HashedWords)).unwrap();
-    (engine, gated)
+fn open(config: Config, dir: &std::path::Path) -> (Engine, Arc<Gate>) {
+    let gate = Arc::new(Gate::default());
+    let hook = Arc::clone(&gate);
+    let ingest = HookedWords(Box::new(move |texts| {
+        hook.pass(texts);
+        Ok(())
+    }));
+    (open_with_ingest(config, dir, Arc::new(ingest)), gate)
 }
 
 fn big_session(turns: usize) -> Value {

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use tracing::warn;
+
 use super::*;
 
 /// What a refused writer is told to wait before retrying.
@@ -41,13 +43,22 @@ impl PendingIngest {
         self.report(built).await
     }
 
-    /// Waits until the session's units are built, or for `limit` at most: then the report
-    /// says the session is stored and still pending (it is built all the same).
+    /// Waits until the session's units are built, or for `limit` at most: then, as when the
+    /// build failed (the worker tries it again), the report says the session is stored and
+    /// still pending.
     pub async fn wait_at_most(mut self, limit: Duration) -> Result<IngestReport> {
         let built = match self.outcome.take() {
             None => None,
             Some(heard) => match tokio::time::timeout(limit, heard).await {
-                Ok(heard) => Some(heard.map_err(|_| Error::WorkerStopped)??),
+                Ok(heard) => match heard.map_err(|_| Error::WorkerStopped)? {
+                    Ok(built) => Some(built),
+                    // Stored, and the worker tries again: the session is pending, not lost.
+                    Err(Error::Build { reason }) => {
+                        warn!(%reason, "a session's build failed; it stays pending and is retried");
+                        None
+                    }
+                    Err(other) => return Err(other),
+                },
                 Err(_) => None,
             },
         };

@@ -222,6 +222,7 @@ impl Engine {
             worker::Settings {
                 max_batch: config.worker.max_batch_sessions,
                 slice_texts: config.worker.slice_texts,
+                retry_backoff: std::time::Duration::from_millis(config.worker.retry_backoff_ms),
             },
             pending,
         )?;

@@ -7,6 +7,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use memory::SessionId;
 use memory::embed::Embedder;
@@ -28,6 +29,10 @@ const STALE_RETRIES: usize = 3;
 /// The most build rounds one job runs (stale retries and persona refreshes together).
 const MAX_ROUNDS: usize = 8;
 
+/// How often a failed build is tried again before the session is left pending until the next
+/// start; the wait doubles each time from `worker.retry_backoff_ms`.
+const MAX_RETRIES: u32 = 5;
+
 /// Work for the worker.
 pub(crate) enum Job {
     /// Build a pending session's units; `done` hears the outcome.
@@ -41,7 +46,9 @@ pub(crate) enum Job {
         session_id: SessionId,
         done: oneshot::Sender<Result<DeleteCounts>>,
     },
-    /// Answer once every job sent before has finished.
+    /// Build a session whose build failed, once more (`attempt` counts from 1).
+    Retry { session: SessionKey, attempt: u32 },
+    /// Answer once every job sent before has finished (builds being retried included).
     Flush { done: oneshot::Sender<()> },
     /// Run this on the worker thread, in order with the other jobs (persona edits, which
     /// rebuild the sessions they touch). It reports through its own channel.
@@ -66,6 +73,8 @@ pub(crate) struct Settings {
     pub(crate) max_batch: usize,
     /// A session with more texts than this to embed is embedded this many at a time.
     pub(crate) slice_texts: usize,
+    /// The wait before a failed build's first retry.
+    pub(crate) retry_backoff: Duration,
 }
 
 impl Worker {
@@ -92,7 +101,9 @@ impl Worker {
         let settings = Settings {
             max_batch: settings.max_batch.max(1),
             slice_texts: settings.slice_texts.max(1),
+            ..settings
         };
+        let requeue = tx.clone();
         let thread = std::thread::Builder::new()
             .name("mnemo-worker".to_owned())
             .spawn(move || {
@@ -103,6 +114,8 @@ impl Worker {
                     stopping: &flag,
                     settings,
                     queued: &count,
+                    requeue,
+                    retrying: 0,
                     deferred: VecDeque::new(),
                     embedded: HashMap::new(),
                     flushes: Vec::new(),
@@ -169,6 +182,10 @@ struct Loop<'a> {
     stopping: &'a AtomicBool,
     settings: Settings,
     queued: &'a AtomicUsize,
+    /// The worker's own queue, for retries.
+    requeue: mpsc::UnboundedSender<Job>,
+    /// Failed builds waiting for their retry.
+    retrying: usize,
     /// Large sessions, oldest first; one slice of the first is embedded after every job.
     deferred: VecDeque<Deferred>,
     /// The vectors embedded so far of each deferred session's texts.
@@ -205,7 +222,7 @@ impl Loop<'_> {
             if let Some(deferred) = self.deferred.pop_front() {
                 self.advance(deferred);
             }
-            if self.deferred.is_empty() {
+            if self.deferred.is_empty() && self.retrying == 0 {
                 for done in self.flushes.drain(..) {
                     let _ = done.send(());
                 }
@@ -217,8 +234,17 @@ impl Loop<'_> {
     fn handle(&mut self, job: Job) {
         match job {
             Job::Stop => {}
+            Job::Retry { session, attempt } => {
+                self.retrying -= 1;
+                info!(
+                    session = session.0,
+                    attempt, "building a session again after a failure"
+                );
+                let results = build_settled(self.parts, vec![session]);
+                self.finish_attempt(session, vec![None], &results, attempt);
+            }
             Job::Flush { done } => {
-                if self.deferred.is_empty() {
+                if self.deferred.is_empty() && self.retrying == 0 {
                     let _ = done.send(());
                 } else {
                     self.flushes.push(done);
@@ -316,13 +342,37 @@ impl Loop<'_> {
         }
     }
 
-    /// Tells everyone waiting for `key` how its build went.
+    /// Tells everyone waiting for `key` how its first build went.
     fn finish(
-        &self,
+        &mut self,
         key: SessionKey,
         waiters: Vec<Waiter>,
         results: &HashMap<SessionKey, Result<BuildOutcome>>,
     ) {
+        self.finish_attempt(key, waiters, results, 0);
+    }
+
+    /// Tells everyone waiting for `key` how this attempt went, and when it failed, has the
+    /// session built again after a wait that doubles with each attempt. The session stays
+    /// pending in the store meanwhile (and after the last attempt, until the next start).
+    fn finish_attempt(
+        &mut self,
+        key: SessionKey,
+        waiters: Vec<Waiter>,
+        results: &HashMap<SessionKey, Result<BuildOutcome>>,
+        attempt: u32,
+    ) {
+        if matches!(results.get(&key), Some(Err(_))) {
+            if attempt < MAX_RETRIES {
+                self.schedule_retry(key, attempt + 1);
+            } else {
+                error!(
+                    session = key.0,
+                    attempts = attempt + 1,
+                    "building a session keeps failing; it stays pending until the next start"
+                );
+            }
+        }
         self.queued.fetch_sub(waiters.len(), Ordering::SeqCst);
         for waiter in waiters.into_iter().flatten() {
             let result = match results.get(&key) {
@@ -335,6 +385,31 @@ impl Loop<'_> {
                 }),
             };
             let _ = waiter.send(result);
+        }
+    }
+}
+
+impl Loop<'_> {
+    /// Queues `Retry` for `key` after the backoff of `attempt`, counted as waiting to be built.
+    fn schedule_retry(&mut self, key: SessionKey, attempt: u32) {
+        let wait = self.settings.retry_backoff * 2u32.saturating_pow(attempt - 1);
+        self.retrying += 1;
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        let queue = self.requeue.clone();
+        let spawned = std::thread::Builder::new()
+            .name("mnemo-retry".to_owned())
+            .spawn(move || {
+                std::thread::sleep(wait);
+                // A stopped worker leaves the session pending for the next start.
+                let _ = queue.send(Job::Retry {
+                    session: key,
+                    attempt,
+                });
+            });
+        if let Err(e) = spawned {
+            self.retrying -= 1;
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+            error!(session = key.0, error = %e, "cannot schedule a retry; the session stays pending");
         }
     }
 }
