@@ -17,6 +17,8 @@ pub enum ErrorKind {
     Conflict,
     /// A dependency is missing or not ready; trying later may work.
     Unavailable,
+    /// The disk holding the data directory is full; writing works again once space is freed.
+    StorageFull,
     /// A bug or an unexpected failure of a dependency.
     Internal,
 }
@@ -106,9 +108,33 @@ pub enum MemoryError {
     },
 }
 
+/// Linux's `ENOSPC`: no space left on the device.
+const NO_SPACE: i32 = 28;
+
+fn io_is_full(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(NO_SPACE)
+}
+
 impl MemoryError {
+    /// Whether this failed because the disk is full (SQLite's `SQLITE_FULL`, or an I/O error
+    /// with no space left), so that writing works again once space is freed.
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            Self::Sqlite(e) => e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull),
+            Self::Io { source, .. } => io_is_full(source),
+            Self::TextIndex(tantivy::TantivyError::IoError(e)) => io_is_full(e),
+            Self::TextIndex(tantivy::TantivyError::OpenWriteError(
+                tantivy::directory::error::OpenWriteError::IoError { io_error, .. },
+            )) => io_is_full(io_error),
+            _ => false,
+        }
+    }
+
     /// The transport-agnostic kind of this error.
     pub fn kind(&self) -> ErrorKind {
+        if self.is_storage_full() {
+            return ErrorKind::StorageFull;
+        }
         match self {
             Self::InvalidId { .. }
             | Self::InvalidTimestamp { .. }

@@ -29,8 +29,8 @@ const STALE_RETRIES: usize = 3;
 /// The most build rounds one job runs (stale retries and persona refreshes together).
 const MAX_ROUNDS: usize = 8;
 
-/// How often a failed build is tried again before the session is left pending until the next
-/// start; the wait doubles each time from `worker.retry_backoff_ms`.
+/// How often a failed build is tried again before the session is left pending until a build
+/// works again or the next start; the wait doubles each time from `worker.retry_backoff_ms`.
 const MAX_RETRIES: u32 = 5;
 
 /// Work for the worker.
@@ -116,6 +116,7 @@ impl Worker {
                     queued: &count,
                     requeue,
                     retrying: 0,
+                    given_up: Vec::new(),
                     deferred: VecDeque::new(),
                     embedded: HashMap::new(),
                     flushes: Vec::new(),
@@ -186,6 +187,8 @@ struct Loop<'a> {
     requeue: mpsc::UnboundedSender<Job>,
     /// Failed builds waiting for their retry.
     retrying: usize,
+    /// Sessions whose retries all failed; tried again after the next build that works.
+    given_up: Vec<SessionKey>,
     /// Large sessions, oldest first; one slice of the first is embedded after every job.
     deferred: VecDeque<Deferred>,
     /// The vectors embedded so far of each deferred session's texts.
@@ -362,16 +365,25 @@ impl Loop<'_> {
         results: &HashMap<SessionKey, Result<BuildOutcome>>,
         attempt: u32,
     ) {
-        if matches!(results.get(&key), Some(Err(_))) {
-            if attempt < MAX_RETRIES {
-                self.schedule_retry(key, attempt + 1);
-            } else {
+        match results.get(&key) {
+            Some(Err(_)) if attempt < MAX_RETRIES => self.schedule_retry(key, attempt + 1),
+            Some(Err(_)) => {
                 error!(
                     session = key.0,
                     attempts = attempt + 1,
-                    "building a session keeps failing; it stays pending until the next start"
+                    "building a session keeps failing; it stays pending until a build works \
+                     again or the next start"
                 );
+                self.given_up.push(key);
             }
+            // Whatever kept the sessions given up on from building (a full disk, a model
+            // that was down) may be over: try them again.
+            Some(Ok(BuildOutcome::Built(_))) => {
+                for key in std::mem::take(&mut self.given_up) {
+                    self.schedule_retry(key, 1);
+                }
+            }
+            _ => {}
         }
         self.queued.fetch_sub(waiters.len(), Ordering::SeqCst);
         for waiter in waiters.into_iter().flatten() {

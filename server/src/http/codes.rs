@@ -122,10 +122,15 @@ error_codes! {
         "The server is stopping or not ready; try again later.";
     EmbedderUnavailable = SERVICE_UNAVAILABLE, "embedder_unavailable",
         "The embedding model is not available.";
+    InsufficientStorage = INSUFFICIENT_STORAGE, "insufficient_storage",
+        "The disk holding the data directory is full; nothing of the request was stored (reads still work). Writing works again once space is freed, without a restart.";
 }
 
 impl From<&MemoryError> for Code {
     fn from(e: &MemoryError) -> Self {
+        if e.is_storage_full() {
+            return Self::InsufficientStorage;
+        }
         match e {
             MemoryError::InvalidId { .. } => Self::InvalidId,
             MemoryError::InvalidTimestamp { .. } => Self::InvalidTimestamp,

@@ -47,6 +47,9 @@ impl From<Error> for ApiError {
             error!(error = %e, code = code.name(), "request failed");
             let message = match code {
                 Code::Internal => "internal error",
+                Code::InsufficientStorage => {
+                    "the disk holding the data directory is full; nothing was stored"
+                }
                 _ => "the service is unavailable; try again later",
             };
             return Self::new(code, message);

@@ -70,7 +70,8 @@ pub(super) fn add_codes(operation: &mut Operation, codes: &[Code]) {
 }
 
 /// Codes every operation can answer with, whatever it does: the connection's head limits,
-/// the request timeout, the connection limits, a stopping server and an unexpected failure.
+/// the request timeout, the connection limits, a stopping server, a full disk and an unexpected
+/// failure.
 const ANY_REQUEST: &[Code] = &[
     Code::BadRequest,
     Code::UriTooLong,
@@ -79,6 +80,7 @@ const ANY_REQUEST: &[Code] = &[
     Code::Timeout,
     Code::Overloaded,
     Code::Unavailable,
+    Code::InsufficientStorage,
 ];
 
 /// What a route says about itself beyond its handler's signature.
