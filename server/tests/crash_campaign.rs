@@ -52,7 +52,7 @@ struct Acknowledged {
 }
 
 fn turn(session: &str, i: usize) -> Value {
-    json!({ "speaker": if i % 2 == 0 { "Ann" } else { "Bo" }, "text": format!("{session} turn {i}: the weather, the garden and the weekend."), "external_id": format!("{session}:{i}") })
+    json!({ "speaker": if i.is_multiple_of(2) { "Ann" } else { "Bo" }, "text": format!("{session} turn {i}: the weather, the garden and the weekend."), "external_id": format!("{session}:{i}") })
 }
 
 /// One client's writes until the server dies: stores new sessions and appends to or deletes

@@ -2,6 +2,7 @@
 #![allow(clippy::print_stdout)]
 
 mod bench;
+mod load;
 mod locomo;
 mod merge;
 
@@ -23,6 +24,10 @@ enum Command {
     /// Import a LoCoMo file and run its questions as searches: ingest throughput, the share of
     /// time in the embedding model, and search latency in process and over HTTP.
     Bench(bench::Args),
+    /// mnemo under concurrent search and ingest load over loopback HTTP: throughput, latency,
+    /// build lag, errors by code, and memory and file descriptors over time (a soak with
+    /// `--duration-secs 3600`).
+    Load(load::Args),
     /// Run the LoCoMo retrieval benchmark with every mode in one run and write a report.
     Locomo(Box<locomo::Args>),
     /// Merge runs over disjoint conversations (say, one conversation at a time with a slow
@@ -49,6 +54,7 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Bench(args) => runtime.block_on(bench::run(args)),
+        Command::Load(args) => runtime.block_on(load::run(args)),
         Command::Locomo(args) => runtime.block_on(locomo::run_command(args)),
         Command::Merge(args) => merge::run(args),
     };
