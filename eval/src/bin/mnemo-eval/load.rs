@@ -282,7 +282,7 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<()> {
     let _ = stop.send(());
     served.await??;
 
-    let seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+    let seen = std::mem::take(&mut *seen.lock().unwrap_or_else(|e| e.into_inner()));
     let search = Latency::of(&seen.searches);
     let ingest = Latency::of(&seen.ingests);
     println!();

@@ -7,6 +7,7 @@ use memory::{SessionId, SessionStatus, TurnId, UserRef};
 
 use super::*;
 
+mod fuzz;
 mod parsing;
 mod prompt;
 mod retries;
