@@ -106,6 +106,11 @@ pub enum MemoryError {
         applied: i64,
         head: i64,
     },
+    #[error(
+        "the store {store} is damaged ({reason}). Nothing was changed. `mnemo check --data-dir \
+         DIR` lists the damage; restore a backup with `mnemo restore`"
+    )]
+    StoreDamaged { store: String, reason: String },
 }
 
 /// Linux's `ENOSPC`: no space left on the device.
@@ -126,6 +131,19 @@ impl MemoryError {
             Self::TextIndex(tantivy::TantivyError::OpenWriteError(
                 tantivy::directory::error::OpenWriteError::IoError { io_error, .. },
             )) => io_is_full(io_error),
+            _ => false,
+        }
+    }
+
+    /// Whether SQLite found the store's file damaged (a corrupt page, not a database at all) or
+    /// a stored row could not be read back.
+    pub fn is_damage(&self) -> bool {
+        match self {
+            Self::Sqlite(e) => matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+            ),
+            Self::Corrupt { .. } => true,
             _ => false,
         }
     }
@@ -163,7 +181,8 @@ impl MemoryError {
             | Self::TextQuery(_)
             | Self::Io { .. }
             | Self::Corrupt { .. }
-            | Self::StoreBehindIndex { .. } => ErrorKind::Internal,
+            | Self::StoreBehindIndex { .. }
+            | Self::StoreDamaged { .. } => ErrorKind::Internal,
         }
     }
 }

@@ -159,3 +159,31 @@ async fn check_names_a_broken_vector_and_an_edge_to_nothing_and_repair_refuses_t
         "{refused}"
     );
 }
+
+#[tokio::test]
+async fn a_corrupt_store_page_refuses_start_naming_the_file_and_check_reports_it() {
+    let dir = tempfile::tempdir().unwrap();
+    with_engine(dir.path(), 0, 20).await;
+    let file = dir.path().join("mnemo.sqlite3");
+    let mut bytes = std::fs::read(&file).unwrap();
+    // Overwrite pages in the middle of the file (not the header page).
+    let page = 4096;
+    let middle = bytes.len() / page / 2 * page;
+    for b in &mut bytes[middle..middle + 2 * page] {
+        *b = 0x5A;
+    }
+    std::fs::write(&file, bytes).unwrap();
+
+    let refused = try_open_hashed(config(dir.path()), dir.path()).unwrap_err();
+    let message = refused.to_string();
+    assert!(
+        message.contains("mnemo.sqlite3") && message.contains("mnemo check"),
+        "{message}"
+    );
+    let check = maintenance::check(dir.path()).unwrap();
+    assert!(!check.is_clean(), "{check:?}");
+    assert!(
+        check.problems()[0].to_lowercase().contains("sqlite"),
+        "{check:?}"
+    );
+}

@@ -173,12 +173,36 @@ impl Engine {
     ) -> Result<Self> {
         let dir = DataDir::new(&config.storage.data_dir);
         let lock = dir.lock()?;
-        let store = SqliteStore::open(dir.root())?;
+        // Damage to the store stops the start with a message naming the file and the tools.
+        let damaged = |e: MemoryError| {
+            if e.is_damage() {
+                MemoryError::StoreDamaged {
+                    store: dir.store().display().to_string(),
+                    reason: e.to_string(),
+                }
+            } else {
+                e
+            }
+        };
+        let store = SqliteStore::open(dir.root()).map_err(damaged)?;
+        // Every page read once: a damaged page stops the start here, named, instead of failing
+        // some later request.
+        let problems = store.quick_problems().map_err(damaged)?;
+        if !problems.is_empty() {
+            return Err(MemoryError::StoreDamaged {
+                store: dir.store().display().to_string(),
+                reason: problems.into_iter().take(3).collect::<Vec<_>>().join("; "),
+            }
+            .into());
+        }
         let text = TantivyIndex::open(&dir.text())?;
         let vectors = ExactIndex::new(ingest.dim());
         let catalog = Catalog::default();
         let graph = GraphIndex::default();
-        recovery::load_indexes(&store, &vectors, &text, &catalog, &graph)?;
+        recovery::load_indexes(&store, &vectors, &text, &catalog, &graph).map_err(|e| match e {
+            Error::Memory(m) => Error::Memory(damaged(m)),
+            other => other,
+        })?;
         let llm = OpenAiClient::from_config(&config.llm)
             .map_err(|e| Error::InvalidInput {
                 field: "llm",

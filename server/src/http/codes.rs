@@ -159,7 +159,8 @@ impl From<&MemoryError> for Code {
             | MemoryError::TextQuery(_)
             | MemoryError::Io { .. }
             | MemoryError::Corrupt { .. }
-            | MemoryError::StoreBehindIndex { .. } => Self::Internal,
+            | MemoryError::StoreBehindIndex { .. }
+            | MemoryError::StoreDamaged { .. } => Self::Internal,
         }
     }
 }

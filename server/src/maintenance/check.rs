@@ -70,8 +70,21 @@ pub fn check(data_dir: &Path) -> Result<Check, MaintenanceError> {
         check.problem(format!("{}: no store file", store.display()));
         return Ok(check);
     }
-    for line in integrity_problems(&store)? {
-        check.problem(line);
+    // A store SQLite cannot read at all is one problem, not a failure of the check.
+    match integrity_problems(&store) {
+        Ok(lines) => lines.into_iter().for_each(|line| check.problem(line)),
+        Err(e) => {
+            check.problem(format!("{}: SQLite cannot read it: {e}", store.display()));
+            return Ok(check);
+        }
+    }
+    if check
+        .problems()
+        .iter()
+        .any(|p| p.starts_with("sqlite integrity"))
+    {
+        // The rest reads rows SQLite has just called damaged.
+        return Ok(check);
     }
     let facts = facts(&store)?;
     check.units = facts.summary.units;

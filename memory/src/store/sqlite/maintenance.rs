@@ -314,6 +314,22 @@ impl SqliteStore {
         copy_into(&from, dest)
     }
 
+    /// SQLite's `quick_check` of the open store: every page readable and well-formed (without
+    /// matching indexes to their tables, which `integrity_problems` adds). One line per problem.
+    pub fn quick_problems(&self) -> Result<Vec<String>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare("PRAGMA quick_check")?;
+            let mut problems = Vec::new();
+            for line in stmt.query_map([], |r| r.get::<_, String>(0))? {
+                let line = line?;
+                if line != "ok" {
+                    problems.push(line);
+                }
+            }
+            Ok(problems)
+        })
+    }
+
     /// SQLite's own checks of the open store (see [`integrity_problems`]).
     pub fn integrity_problems(&self) -> Result<Vec<String>> {
         self.read(problems_of)
