@@ -45,7 +45,14 @@ pub(crate) fn mnemo(data: &Path, args: &[&str]) -> Command {
 /// it prints once it listens.
 #[allow(dead_code, reason = "not every test binary starts a server")]
 pub(crate) fn start(data: &Path) -> (Child, String) {
+    start_with(data, &[])
+}
+
+/// [`start`] with more environment variables (settings as `MNEMO__SECTION__KEY`).
+#[allow(dead_code, reason = "not every test binary starts a server")]
+pub(crate) fn start_with(data: &Path, env: &[(&str, &str)]) -> (Child, String) {
     let mut child = mnemo(data, &["serve", "--bind", "127.0.0.1:0"])
+        .envs(env.iter().copied())
         // On loopback; keys are tested through the router and a real socket elsewhere.
         .env("MNEMO__AUTH__MODE", "off")
         .stdout(Stdio::piped())

@@ -1,7 +1,8 @@
 //! `mnemo-eval load`: mnemo under concurrent load on loopback, as a deployment sees it. Half the
 //! conversations are imported first; then search clients ask their questions while ingest
 //! clients store the other half's sessions (again under new user ids when they run out) with
-//! `wait=true`, so an ingest's latency is its build lag. Reports searches per second and their
+//! `wait=true`, so an ingest's latency is its build lag, deleting each session's previous copy
+//! so that the stored data keeps its size. Reports searches per second and their
 //! latency, ingest rate and build lag, errors by code, and the process's resident memory and
 //! open file descriptors over time (a soak is the same run for an hour).
 
@@ -164,12 +165,10 @@ async fn ingester(
         let (c, s) = pairs[i];
         i += clients;
         let conversation = &conversations[c];
+        let user = format!("{base}/v1/users/{}-load/sessions", conversation.sample_id);
         let started = Instant::now();
         let response = client
-            .post(format!(
-                "{base}/v1/users/{}-load/sessions",
-                conversation.sample_id
-            ))
+            .post(&user)
             .json(&session_body(conversation, s, round))
             .send()
             .await;
@@ -178,6 +177,17 @@ async fn ingester(
                 .unwrap_or_else(|e| e.into_inner())
                 .ingests
                 .push(started.elapsed());
+            // The previous round's copy goes, so the stored data stays the same size however
+            // long the run: what grows then is a leak, not the data.
+            if round > 0 {
+                let previous = format!(
+                    "{}-r{}",
+                    conversation.sessions[s].session_id.as_str(),
+                    round - 1
+                );
+                let response = client.delete(format!("{user}/{previous}")).send().await;
+                record(&seen, response).await;
+            }
         }
     }
 }
