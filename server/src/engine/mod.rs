@@ -15,6 +15,7 @@ mod prometheus;
 mod rate;
 pub(crate) mod recovery;
 mod search;
+mod settle;
 mod worker;
 
 pub use access::{Access, Internal, UserPass};

@@ -13,7 +13,8 @@ use tokio::sync::oneshot;
 
 use super::access::Access;
 use super::pipeline::Parts;
-use super::worker::{Job, build_settled};
+use super::settle::build_settled;
+use super::worker::Job;
 use super::{Engine, blocking, now};
 use crate::{Error, Result};
 
