@@ -137,6 +137,12 @@ impl Catalog {
         Ok(gone)
     }
 
+    /// The users with at least one unit.
+    pub fn users(&self) -> Result<Vec<UserRef>> {
+        let users = self.users.read().map_err(|_| poisoned())?;
+        Ok(users.keys().cloned().collect())
+    }
+
     /// Runs `f` with a user's catalog (empty when the user has none).
     pub fn with_user<T>(&self, user: &UserRef, f: impl FnOnce(&UserCatalog) -> T) -> Result<T> {
         let users = self.users.read().map_err(|_| poisoned())?;

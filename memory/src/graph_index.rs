@@ -64,6 +64,12 @@ impl GraphIndex {
         Ok(())
     }
 
+    /// The users with an adjacency list, perhaps emptied by removals.
+    pub fn users(&self) -> Result<Vec<UserRef>> {
+        let users = self.users.read().map_err(|_| poisoned())?;
+        Ok(users.keys().cloned().collect())
+    }
+
     /// Runs `f` with a user's adjacency lists (empty when the user has none).
     pub fn with_user<T>(&self, user: &UserRef, f: impl FnOnce(&Adjacency) -> T) -> Result<T> {
         let users = self.users.read().map_err(|_| poisoned())?;

@@ -162,6 +162,9 @@ pub struct WorkerConfig {
     /// ONNX Runtime threads of the embedder that builds units (the query embedder has
     /// `embedding.threads`): fewer than the cores leaves searches a core while building runs.
     pub embedding_threads: usize,
+    /// The worker thread's nice value (0 to 19): above 0, searches get the CPU first while
+    /// building runs, and building takes what they leave.
+    pub nice: i32,
     /// Milliseconds before a failed build is tried again; the wait doubles with each of up to
     /// five retries.
     pub retry_backoff_ms: u64,
@@ -174,6 +177,7 @@ impl Default for WorkerConfig {
             max_queued_sessions: 1_000,
             slice_texts: 128,
             embedding_threads: 1,
+            nice: 10,
             retry_backoff_ms: 1_000,
         }
     }
@@ -245,6 +249,14 @@ impl Config {
                 "worker.max_batch_sessions, worker.max_queued_sessions, worker.slice_texts and \
                  worker.embedding_threads must be at least 1",
             );
+        }
+        if !(0..=19).contains(&self.worker.nice) {
+            return bad("worker.nice must be between 0 and 19");
+        }
+        if !(1..=64).contains(&self.embedding.sessions)
+            || !(1..=64).contains(&self.embedding.threads)
+        {
+            return bad("embedding.sessions and embedding.threads must be between 1 and 64");
         }
         if self.server.max_body_bytes < 1024 {
             return bad("server.max_body_bytes must be at least 1024");

@@ -1,7 +1,8 @@
 //! The crash campaign: cycles of starting the real `mnemo serve`, several clients storing,
-//! appending to, deleting and searching sessions at once, and SIGKILL at a random moment; after
-//! each restart every acknowledged session, append and delete holds, everything pending gets
-//! built, and `mnemo check` is clean. Prints restart times. The test suite runs 10 cycles;
+//! appending to, deleting and searching sessions and correcting and deleting persona statements
+//! at once, and SIGKILL at a random moment; after each restart every acknowledged session,
+//! append, delete and statement edit holds, everything pending gets built, and `mnemo check` is
+//! clean. Prints restart times. The test suite runs 10 cycles;
 //! `MNEMO_CRASH_CYCLES=100` (and `MNEMO_CRASH_SEED`) run the full campaign:
 //!
 //! ```sh
@@ -49,6 +50,37 @@ struct Acknowledged {
     deleted: BTreeSet<String>,
     /// Sessions whose last write was not answered (killed in flight): either outcome is right.
     unknown: BTreeSet<String>,
+    /// Persona statements of `pia` a person corrected (the new text) or deleted (`None`).
+    edits: BTreeMap<i64, Option<String>>,
+    /// Statements whose last edit was not answered.
+    editing: BTreeSet<i64>,
+}
+
+/// What Pia says about herself: each session gives the persona extractor statements to learn.
+const LIKES: [&str; 8] = [
+    "pottery", "hiking", "chess", "jazz", "sailing", "baking", "painting", "cycling",
+];
+const PETS: [&str; 6] = ["Miso", "Biscuit", "Pepper", "Luna", "Otto", "Juniper"];
+
+/// The status of a request's answer; `None` once the server is gone.
+async fn answered(request: reqwest::RequestBuilder) -> Option<reqwest::StatusCode> {
+    request.send().await.ok().map(|r| r.status())
+}
+
+/// Sends a request that must succeed or answer `also_fine`; `false` once the server is gone.
+async fn succeeds(
+    request: reqwest::RequestBuilder,
+    also_fine: reqwest::StatusCode,
+    what: &str,
+) -> bool {
+    let Some(status) = answered(request).await else {
+        return false;
+    };
+    assert!(
+        status.is_success() || status == also_fine,
+        "{what}: {status}"
+    );
+    true
 }
 
 fn turn(session: &str, i: usize) -> Value {
@@ -112,10 +144,9 @@ async fn writer(
         if !acked.lock().unwrap().unknown.insert(session.clone()) {
             continue;
         }
-        let Ok(response) = request.send().await else {
+        let Some(status) = answered(request).await else {
             return;
         };
-        let status = response.status();
         let mut a = acked.lock().unwrap();
         if status.is_success() {
             a.writes += 1;
@@ -139,23 +170,110 @@ async fn writer(
     }
 }
 
+/// The ids of `pia`'s active persona statements; `None` once the server is gone.
+async fn active_statements(client: &reqwest::Client, base: &str) -> Option<Vec<i64>> {
+    let response = client
+        .get(format!("{base}/v1/users/pia/persona"))
+        .send()
+        .await
+        .ok()?;
+    if response.status() == reqwest::StatusCode::NOT_FOUND {
+        // No session of hers is stored yet.
+        return Some(Vec::new());
+    }
+    assert!(
+        response.status().is_success(),
+        "persona: {}",
+        response.status()
+    );
+    let body: Value = response.json().await.ok()?;
+    Some(
+        body["statements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["status"] == "active")
+            .map(|s| s["statement_id"].as_i64().unwrap())
+            .collect(),
+    )
+}
+
+/// A person correcting what mnemo learnt about `pia` until the server dies: stores sessions in
+/// which she talks about herself, then corrects or deletes the statements learnt from them.
+async fn persona_editor(
+    client: reqwest::Client,
+    base: String,
+    cycle: usize,
+    seed: u64,
+    acked: Arc<Mutex<Acknowledged>>,
+    progress: Arc<tokio::sync::Notify>,
+) {
+    let mut rng = Rng(seed | 1);
+    for n in 0.. {
+        let Some(active) = active_statements(&client, &base).await else {
+            return;
+        };
+        // A new session while she has few statements, and now and then; otherwise an edit.
+        if active.len() < 4 || rng.below(8) == 0 {
+            let like = LIKES[rng.below(LIKES.len() as u64) as usize];
+            let pet = PETS[rng.below(PETS.len() as u64) as usize];
+            let body = json!({ "session_id": format!("p{cycle}n{n}"), "turns": [
+                { "speaker": "Pia", "text": format!("I love {like} on Sundays.") },
+                { "speaker": "Pia", "text": format!("I adopted a puppy named {pet}.") },
+            ] });
+            let request = client
+                .post(format!("{base}/v1/users/pia/sessions?wait=true"))
+                .json(&body);
+            if !succeeds(
+                request,
+                reqwest::StatusCode::SERVICE_UNAVAILABLE,
+                "pia's session",
+            )
+            .await
+            {
+                return;
+            }
+            continue;
+        }
+        let id = active[rng.below(active.len() as u64) as usize];
+        if !acked.lock().unwrap().editing.insert(id) {
+            continue;
+        }
+        let url = format!("{base}/v1/users/pia/persona/statements/{id}");
+        let delete = rng.below(4) == 0;
+        let text = format!("Pia corrected this in cycle {cycle}, edit {n}.");
+        let request = if delete {
+            client.delete(&url)
+        } else {
+            client.patch(&url).json(&json!({ "text": text }))
+        };
+        let Some(status) = answered(request).await else {
+            return;
+        };
+        let mut a = acked.lock().unwrap();
+        if status.is_success() {
+            a.writes += 1;
+            progress.notify_one();
+            a.editing.remove(&id);
+            a.edits.insert(id, (!delete).then_some(text));
+        } else if status.is_client_error() || status == reqwest::StatusCode::SERVICE_UNAVAILABLE {
+            a.editing.remove(&id);
+        } else {
+            panic!("statement {id}: unexpected {status}");
+        }
+    }
+}
+
 /// One client's searches until the server dies; any answer but 200 fails the campaign.
 async fn searcher(client: reqwest::Client, base: String) {
     loop {
         let body = json!({ "query": "the garden at the weekend", "top_k": 5 });
-        let Ok(response) = client
+        let request = client
             .post(format!("{base}/v1/users/ann/search"))
-            .json(&body)
-            .send()
-            .await
-        else {
+            .json(&body);
+        if !succeeds(request, reqwest::StatusCode::NOT_FOUND, "search").await {
             return;
-        };
-        let status = response.status();
-        assert!(
-            status.is_success() || status == reqwest::StatusCode::NOT_FOUND,
-            "search: {status}"
-        );
+        }
     }
 }
 
@@ -182,6 +300,27 @@ async fn verify(client: &reqwest::Client, base: &str, acked: &Acknowledged) {
             .await
             .unwrap();
         assert_eq!(response.status(), 404, "{session} was deleted");
+    }
+    // An acknowledged correction or deletion is in the statement's history, whatever was
+    // learnt since.
+    for (id, edit) in &acked.edits {
+        if acked.editing.contains(id) {
+            continue;
+        }
+        let history = get(
+            client,
+            format!("{base}/v1/users/pia/persona/statements/{id}/history"),
+        )
+        .await;
+        let versions = history["versions"].as_array().unwrap();
+        let held = versions.iter().any(|v| match edit {
+            Some(text) => v["action"] == "edited" && v["statement"]["text"] == text.as_str(),
+            None => v["action"] == "deleted",
+        });
+        assert!(
+            held,
+            "statement {id}: acknowledged {edit:?}, history {history}"
+        );
     }
 }
 
@@ -245,7 +384,7 @@ async fn acknowledged_writes_survive_kill_9_at_random_moments() {
             server = Some(child);
             break;
         }
-        // Three writers and two searchers, killed after a random number of acknowledged
+        // Three writers, a persona editor and two searchers, killed after a random number of acknowledged
         // writes (the worker is then building, committing the index, or both).
         let progress = Arc::new(tokio::sync::Notify::new());
         let mut clients = Vec::new();
@@ -260,6 +399,14 @@ async fn acknowledged_writes_survive_kill_9_at_random_moments() {
                 Arc::clone(&progress),
             )));
         }
+        clients.push(tokio::spawn(persona_editor(
+            client.clone(),
+            base.clone(),
+            cycle,
+            rng.next(),
+            Arc::clone(&acked),
+            Arc::clone(&progress),
+        )));
         for _ in 0..2 {
             clients.push(tokio::spawn(searcher(client.clone(), base.clone())));
         }
@@ -276,9 +423,10 @@ async fn acknowledged_writes_survive_kill_9_at_random_moments() {
     restarts.sort();
     let a = acked.lock().unwrap();
     eprintln!(
-        "crash campaign: {cycles} kill -9 cycles (seed {seed}), {} sessions and {} deletes acknowledged and holding, 0 lost; restart p50 {:.2} s, p95 {:.2} s",
+        "crash campaign: {cycles} kill -9 cycles (seed {seed}), {} sessions, {} deletes and {} persona statement edits acknowledged and holding, 0 lost; restart p50 {:.2} s, p95 {:.2} s",
         a.sessions.len(),
         a.deleted.len(),
+        a.edits.len(),
         percentile(&restarts, 0.5).as_secs_f64(),
         percentile(&restarts, 0.95).as_secs_f64()
     );

@@ -55,6 +55,7 @@ async fn a_build_that_fails_leaves_the_session_pending_and_is_retried_until_it_w
     let (_, stored) = call(&app, Method::GET, "/v1/users/ann/sessions/s1", None).await;
     assert_eq!(stored["status"], "ready", "{stored}");
     assert!(units_of(dir.path()) > 0);
+    assert_eq!(engine.check_indexes().await.unwrap(), Vec::<String>::new());
     drop(app);
     drop(engine);
     let check = server::maintenance::check(dir.path()).unwrap();
@@ -80,6 +81,7 @@ async fn a_build_that_keeps_failing_is_left_pending_with_no_unit_written() {
     assert_eq!(stored["status"], "pending", "{stored}");
     assert_eq!(stored["turns"].as_array().unwrap().len(), 1, "{stored}");
     assert_eq!(units_of(dir.path()), 0);
+    assert_eq!(engine.check_indexes().await.unwrap(), Vec::<String>::new());
     drop(app);
     drop(engine);
 

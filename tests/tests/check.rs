@@ -1,7 +1,8 @@
 //! The consistency check and the start-up guards around derived data: a store that lost its
 //! newest commits is refused at start and named by `check` (never silently emptied), a damaged
 //! full-text segment is rebuilt at start, and `check` names a unit whose vector is broken or an
-//! edge to nothing. With the deterministic stand-in embedder: nothing here is about ranking.
+//! edge to nothing; the running engine's catalog, vectors and association graph are compared
+//! with the store. With the deterministic stand-in embedder: nothing here is about ranking.
 
 // Helpers outside #[test] functions may unwrap too: a failed step should stop the test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -186,4 +187,53 @@ async fn a_corrupt_store_page_refuses_start_naming_the_file_and_check_reports_it
         check.problems()[0].to_lowercase().contains("sqlite"),
         "{check:?}"
     );
+}
+
+#[tokio::test]
+async fn the_running_engines_indexes_agree_with_the_store_and_a_row_removed_behind_its_back_is_named()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open_hashed(config(dir.path()), dir.path());
+    let app = server::app(engine.clone());
+    store_lockers(&app, 0..4).await;
+    assert_eq!(engine.check_indexes().await.unwrap(), Vec::<String>::new());
+    let (status, _) = call(&app, Method::DELETE, "/v1/users/ann/sessions/s1", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(engine.check_indexes().await.unwrap(), Vec::<String>::new());
+
+    // A tool writing to the store while the server runs: the engine never saw these go.
+    let (unit, edge) = {
+        let conn = rusqlite::Connection::open(dir.path().join("mnemo.sqlite3")).unwrap();
+        let unit: i64 = conn
+            .query_row("SELECT MAX(id) FROM units", [], |r| r.get(0))
+            .unwrap();
+        let edge: (i64, i64) = conn
+            .query_row(
+                "SELECT src, dst FROM unit_edges WHERE src <> ?1 AND dst <> ?1 ORDER BY src, dst LIMIT 1",
+                [unit],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        conn.pragma_update(None, "foreign_keys", "OFF").unwrap();
+        conn.execute("DELETE FROM units WHERE id = ?1", [unit])
+            .unwrap();
+        conn.execute(
+            "DELETE FROM unit_edges WHERE src = ?1 AND dst = ?2",
+            [edge.0, edge.1],
+        )
+        .unwrap();
+        (unit, edge)
+    };
+    let problems = engine.check_indexes().await.unwrap();
+    for line in [
+        format!("catalog: user ann: unit {unit} is not in the store"),
+        format!("vector index: user ann: unit {unit} is not in the store"),
+        format!(
+            "association graph: user ann: the edge {}-{} is not in the store",
+            edge.0.min(edge.1),
+            edge.0.max(edge.1)
+        ),
+    ] {
+        assert!(problems.contains(&line), "{line} not in {problems:?}");
+    }
 }

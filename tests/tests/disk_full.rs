@@ -122,6 +122,7 @@ async fn a_full_disk_refuses_writes_with_507_keeps_reads_and_recovers_when_freed
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["status"], "ready", "{body}");
     store_lockers(&app, 3..4).await;
+    assert_eq!(engine.check_indexes().await.unwrap(), Vec::<String>::new());
     drop(app);
     drop(engine);
     let check = server::maintenance::check(&data).unwrap();

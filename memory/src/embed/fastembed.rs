@@ -1,7 +1,8 @@
 //! The local embedding model: an ONNX sentence-transformer run by fastembed on ONNX Runtime.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock, TryLockError};
 
 use fastembed::{
     InitOptionsUserDefined, Pooling, TextEmbedding, TokenizerFiles, UserDefinedEmbeddingModel,
@@ -27,8 +28,12 @@ pub struct EmbedderConfig {
     /// Batches of similar lengths waste no compute on padding; this budget keeps long texts in
     /// small batches and lets short ones share large batches.
     pub batch_tokens: usize,
-    /// ONNX Runtime intra-op threads.
+    /// ONNX Runtime intra-op threads of each session.
     pub threads: usize,
+    /// Model sessions, each used by one caller at a time: as many as the cores lets that many
+    /// texts be embedded at once. One short query barely gains from a second thread, so one
+    /// thread per session and a session per core serve concurrent searches best.
+    pub sessions: usize,
     /// The model's input limit in tokens (all-MiniLM-L6-v2 was trained on 256).
     pub max_tokens: usize,
     /// The vector size the model produces.
@@ -42,7 +47,8 @@ impl Default for EmbedderConfig {
             ort_library: PathBuf::from(".deps/onnxruntime/libonnxruntime.so"),
             batch_size: 64,
             batch_tokens: 1024,
-            threads: 2,
+            threads: 1,
+            sessions: 2,
             max_tokens: 256,
             dim: 384,
         }
@@ -88,9 +94,36 @@ fn read_model_file(dir: &Path, name: &str) -> Result<Vec<u8>> {
     })
 }
 
-/// An [`Embedder`] backed by fastembed. One ONNX session, used by one caller at a time.
+/// One model session from the model files (`model.onnx` first, then the tokenizer's).
+fn load_session(config: &EmbedderConfig, files: &[Vec<u8>]) -> Result<TextEmbedding> {
+    let file = |i: usize| files.get(i).cloned().unwrap_or_default();
+    let tokenizer_files = TokenizerFiles {
+        tokenizer_file: file(1),
+        config_file: file(2),
+        special_tokens_map_file: file(3),
+        tokenizer_config_file: file(4),
+    };
+    let model =
+        UserDefinedEmbeddingModel::new(file(0), tokenizer_files).with_pooling(Pooling::Mean);
+    let options = InitOptionsUserDefined::new()
+        .with_max_length(config.max_tokens)
+        .with_intra_threads(config.threads.max(1))
+        // Spinning threads burn a core while idle; on small shared machines that halves throughput.
+        .with_session_config("session.intra_op.allow_spinning", "0")
+        .with_session_config("session.inter_op.allow_spinning", "0");
+    TextEmbedding::try_new_from_user_defined(model, options).map_err(|e| {
+        MemoryError::EmbedderUnavailable {
+            reason: format!("cannot load model from {}: {e}", config.model_dir.display()),
+        }
+    })
+}
+
+/// An [`Embedder`] backed by fastembed: a pool of ONNX sessions, each used by one caller at a
+/// time.
 pub struct FastEmbedder {
-    model: Mutex<TextEmbedding>,
+    models: Vec<Mutex<TextEmbedding>>,
+    /// Where the next caller that finds every session busy waits, in turn.
+    next: AtomicUsize,
     config: EmbedderConfig,
 }
 
@@ -110,30 +143,12 @@ impl FastEmbedder {
         for name in MODEL_FILES {
             files.push(read_model_file(&config.model_dir, name)?);
         }
-        let mut files = files.into_iter();
-        let mut next = || files.next().unwrap_or_default();
-        let onnx = next();
-        let tokenizer_files = TokenizerFiles {
-            tokenizer_file: next(),
-            config_file: next(),
-            special_tokens_map_file: next(),
-            tokenizer_config_file: next(),
-        };
-        let model =
-            UserDefinedEmbeddingModel::new(onnx, tokenizer_files).with_pooling(Pooling::Mean);
-        let options = InitOptionsUserDefined::new()
-            .with_max_length(config.max_tokens)
-            .with_intra_threads(config.threads.max(1))
-            // Spinning threads burn a core while idle; on small shared machines that halves throughput.
-            .with_session_config("session.intra_op.allow_spinning", "0")
-            .with_session_config("session.inter_op.allow_spinning", "0");
-        let model = TextEmbedding::try_new_from_user_defined(model, options).map_err(|e| {
-            MemoryError::EmbedderUnavailable {
-                reason: format!("cannot load model from {}: {e}", config.model_dir.display()),
-            }
-        })?;
+        let models = (0..config.sessions.max(1))
+            .map(|_| load_session(config, &files).map(Mutex::new))
+            .collect::<Result<Vec<_>>>()?;
         let embedder = Self {
-            model: Mutex::new(model),
+            models,
+            next: AtomicUsize::new(0),
             config: config.clone(),
         };
         let probe = embedder.embed(&["probe"])?;
@@ -147,10 +162,20 @@ impl FastEmbedder {
         Ok(embedder)
     }
 
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, TextEmbedding>> {
-        self.model.lock().map_err(|_| MemoryError::Embedding {
+    /// A free session, or when every one is busy, the next in turn once it is free.
+    fn lock(&self) -> Result<MutexGuard<'_, TextEmbedding>> {
+        let poisoned = || MemoryError::Embedding {
             reason: "embedding model lock poisoned by an earlier panic".to_owned(),
-        })
+        };
+        for model in &self.models {
+            match model.try_lock() {
+                Ok(guard) => return Ok(guard),
+                Err(TryLockError::WouldBlock) => {}
+                Err(TryLockError::Poisoned(_)) => return Err(poisoned()),
+            }
+        }
+        let turn = self.next.fetch_add(1, Ordering::Relaxed) % self.models.len();
+        self.models[turn].lock().map_err(|_| poisoned())
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod access;
 mod admin;
 mod association;
+mod consistency;
 mod context;
 mod ingest;
 mod keys;
@@ -159,6 +160,7 @@ impl Engine {
         // The worker's embedder leaves the query embedder cores while building runs.
         let building = memory::embed::EmbedderConfig {
             threads: config.worker.embedding_threads,
+            sessions: 1,
             ..config.embedding.clone()
         };
         let ingest: Arc<dyn Embedder> = Arc::new(FastEmbedder::open(&building)?);
@@ -248,6 +250,7 @@ impl Engine {
                 max_batch: config.worker.max_batch_sessions,
                 slice_texts: config.worker.slice_texts,
                 retry_backoff: std::time::Duration::from_millis(config.worker.retry_backoff_ms),
+                nice: config.worker.nice,
             },
             pending,
         )?;

@@ -13,7 +13,7 @@ use memory::SessionId;
 use memory::embed::Embedder;
 use memory::store::{DeleteCounts, SessionKey};
 use tokio::sync::{mpsc, oneshot};
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use super::Shared;
 use super::access::UserPass;
@@ -67,6 +67,21 @@ pub(crate) struct Settings {
     pub(crate) slice_texts: usize,
     /// The wait before a failed build's first retry.
     pub(crate) retry_backoff: Duration,
+    /// The worker thread's nice value.
+    pub(crate) nice: i32,
+}
+
+/// Lowers the calling thread's priority to `nice` (on Linux a nice value belongs to a thread),
+/// so that searches get the CPU first; building still has every cycle they leave. A system that
+/// refuses only costs the preference, so a refusal is logged, not fatal.
+fn lower_priority(nice: i32) {
+    if nice == 0 {
+        return;
+    }
+    let me = rustix::thread::gettid();
+    if let Err(e) = rustix::process::setpriority_process(Some(me), nice) {
+        warn!(nice, error = %e, "cannot lower the worker's priority; building competes with searches");
+    }
 }
 
 impl Worker {
@@ -99,6 +114,7 @@ impl Worker {
         let thread = std::thread::Builder::new()
             .name("mnemo-worker".to_owned())
             .spawn(move || {
+                lower_priority(settings.nice);
                 let parts = shared.parts(embedder.as_ref());
                 Loop {
                     rx,

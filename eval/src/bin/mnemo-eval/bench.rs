@@ -195,7 +195,12 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<()> {
     // The benchmark's own server, on loopback over a scratch directory.
     config.auth.mode = AuthMode::Off;
     let eval = Access::internal(TenantId::default_tenant(), Internal::Eval);
-    let embedder_config = config.embedding.clone();
+    // The model alone as the worker runs it, so that the two times compare like with like.
+    let embedder_config = memory::embed::EmbedderConfig {
+        threads: config.worker.embedding_threads,
+        sessions: 1,
+        ..config.embedding.clone()
+    };
     let engine = {
         let config = config.clone();
         tokio::task::spawn_blocking(move || Engine::open(config)).await??

@@ -29,9 +29,14 @@ pub(crate) struct Args {
     /// A mnemo configuration file.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Clients searching at once.
+    /// Clients searching at once, each sending its next search when the last is answered.
     #[arg(long, default_value_t = 16)]
     search_clients: usize,
+    /// Instead of `--search-clients`: searches offered at this fixed rate per second, each sent
+    /// on schedule whether or not earlier ones are answered (an open loop), with its latency
+    /// counted from when it was due, so time spent waiting behind a slow server is counted.
+    #[arg(long)]
+    search_rate: Option<f64>,
     /// Clients storing sessions at once.
     #[arg(long, default_value_t = 4)]
     ingest_clients: usize,
@@ -125,19 +130,75 @@ async fn searcher(
     while Instant::now() < until {
         let q = &questions[i % questions.len()];
         i += 1;
-        let started = Instant::now();
-        let response = client
-            .post(format!("{base}/v1/users/{}/search", q.sample_id))
-            .json(&json!({ "query": q.question, "top_k": top_k }))
-            .send()
-            .await;
-        if record(&seen, response).await {
-            seen.lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .searches
-                .push(started.elapsed());
-        }
+        search_once(&client, &base, q, top_k, Instant::now(), &seen).await;
     }
+}
+
+/// One search, its latency counted from `due`.
+async fn search_once(
+    client: &reqwest::Client,
+    base: &str,
+    q: &Question,
+    top_k: usize,
+    due: Instant,
+    seen: &Mutex<Seen>,
+) {
+    let response = client
+        .post(format!("{base}/v1/users/{}/search", q.sample_id))
+        .json(&json!({ "query": q.question, "top_k": top_k }))
+        .send()
+        .await;
+    if record(seen, response).await {
+        seen.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .searches
+            .push(due.elapsed());
+    }
+}
+
+/// The most searches in flight in the open loop; a search due beyond it is counted as an error
+/// ("client backlog") instead of growing the client without bound.
+const MAX_IN_FLIGHT: usize = 1024;
+
+/// Offers searches at `rate` per second until `until`, each on its own schedule.
+async fn offer_searches(
+    base: String,
+    questions: Arc<Vec<Question>>,
+    rate: f64,
+    top_k: usize,
+    until: Instant,
+    seen: Arc<Mutex<Seen>>,
+) {
+    let client = reqwest::Client::new();
+    let period = Duration::from_secs_f64(1.0 / rate);
+    let mut ticks = tokio::time::interval(period);
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT));
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut i = 0usize;
+    loop {
+        let due = ticks.tick().await.into_std();
+        if due >= until {
+            break;
+        }
+        let Ok(permit) = Arc::clone(&in_flight).try_acquire_owned() else {
+            *seen
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .errors
+                .entry("client backlog".to_owned())
+                .or_default() += 1;
+            continue;
+        };
+        let q = questions[i % questions.len()].clone();
+        i += 1;
+        let (client, base, seen) = (client.clone(), base.clone(), Arc::clone(&seen));
+        tasks.spawn(async move {
+            search_once(&client, &base, &q, top_k, due, &seen).await;
+            drop(permit);
+        });
+        while tasks.try_join_next().is_some() {}
+    }
+    while tasks.join_next().await.is_some() {}
 }
 
 async fn ingester(
@@ -238,7 +299,21 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<()> {
     let questions = Arc::new(questions);
     let to_ingest = Arc::new(ingested.to_vec());
     let mut clients = Vec::new();
-    for c in 0..args.search_clients {
+    if let Some(rate) = args.search_rate {
+        anyhow::ensure!(
+            rate.is_finite() && rate > 0.0,
+            "--search-rate must be a positive number"
+        );
+        clients.push(tokio::spawn(offer_searches(
+            base.clone(),
+            Arc::clone(&questions),
+            rate,
+            args.top_k,
+            until,
+            Arc::clone(&seen),
+        )));
+    }
+    for c in 0..args.search_clients * usize::from(args.search_rate.is_none()) {
         let start = c * questions.len() / args.search_clients.max(1);
         clients.push(tokio::spawn(searcher(
             base.clone(),
@@ -296,9 +371,13 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<()> {
     let search = Latency::of(&seen.searches);
     let ingest = Latency::of(&seen.ingests);
     println!();
+    let searching = match args.search_rate {
+        Some(rate) => format!("searches offered at {rate}/s"),
+        None => format!("{} search clients", args.search_clients),
+    };
     println!(
-        "## Load: {} search clients, {} ingest clients (wait=true), {wall:.0} s",
-        args.search_clients, args.ingest_clients
+        "## Load: {searching}, {} ingest clients (wait=true), {wall:.0} s",
+        args.ingest_clients
     );
     println!();
     println!("| measure | value |");
