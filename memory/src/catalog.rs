@@ -137,6 +137,22 @@ impl Catalog {
         Ok(gone)
     }
 
+    /// Removes these units.
+    pub fn remove_units(&self, user: &UserRef, units: &[UnitId]) -> Result<()> {
+        let mut users = self.users.write().map_err(|_| poisoned())?;
+        let Some(catalog) = users.get_mut(user) else {
+            return Ok(());
+        };
+        for id in units {
+            catalog.units.remove(id);
+        }
+        catalog.turns.retain(|_, id| !units.contains(id));
+        if catalog.units.is_empty() {
+            users.remove(user);
+        }
+        Ok(())
+    }
+
     /// The users with at least one unit.
     pub fn users(&self) -> Result<Vec<UserRef>> {
         let users = self.users.read().map_err(|_| poisoned())?;

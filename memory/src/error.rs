@@ -59,6 +59,12 @@ pub enum MemoryError {
     SessionNotFound { user_id: String, session_id: String },
     #[error("unit {unit_id} not found")]
     UnitNotFound { unit_id: i64 },
+    #[error("turn {turn_id} not found in this session")]
+    TurnNotFound { turn_id: i64 },
+    #[error(
+        "unit {unit_id} is a fact unit: it shows a persona statement, so edit or delete the statement (PATCH or DELETE /v1/users/{{user_id}}/persona/statements/{{statement_id}})"
+    )]
+    FactUnit { unit_id: i64 },
     #[error("persona statement {statement_id} not found")]
     StatementNotFound { statement_id: i64 },
     #[error("tenant {tenant_id} not found")]
@@ -166,13 +172,15 @@ impl MemoryError {
             Self::UserNotFound { .. }
             | Self::SessionNotFound { .. }
             | Self::UnitNotFound { .. }
+            | Self::TurnNotFound { .. }
             | Self::StatementNotFound { .. }
             | Self::TenantNotFound { .. }
             | Self::KeyNotFound { .. } => ErrorKind::NotFound,
             Self::SessionConflict { .. }
             | Self::DataDirLocked { .. }
             | Self::TenantExists { .. }
-            | Self::TenantNotEmpty { .. } => ErrorKind::Conflict,
+            | Self::TenantNotEmpty { .. }
+            | Self::FactUnit { .. } => ErrorKind::Conflict,
             Self::EmbedderUnavailable { .. } => ErrorKind::Unavailable,
             Self::DimensionMismatch { .. }
             | Self::Embedding { .. }

@@ -4,6 +4,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::{Role, SessionId};
+
 /// How a turn reached mnemo, as its writer declares it (a key may be limited to some).
 #[derive(
     Debug,
@@ -79,18 +81,30 @@ impl Default for Source {
     }
 }
 
-/// Which turns' memories a read keeps: those with a provenance turn whose writer and channel
-/// match every filter given. Empty keeps everything.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Which memories a read keeps: units of the sessions named (if any) with a provenance turn
+/// that matches every other filter given (one turn matching all). Exact matches only. Empty
+/// keeps everything.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SourceFilter {
     pub writer: Option<String>,
     pub channel: Option<Channel>,
+    pub speaker: Option<String>,
+    pub role: Option<Role>,
+    pub sessions: Vec<SessionId>,
+    /// Metadata keys with the scalar JSON value (string, number, boolean or null) the turn's
+    /// metadata must hold under each.
+    pub metadata: Vec<(String, serde_json::Value)>,
 }
 
 impl SourceFilter {
     /// Whether the filter keeps everything.
     pub fn is_empty(&self) -> bool {
-        self.writer.is_none() && self.channel.is_none()
+        self.writer.is_none()
+            && self.channel.is_none()
+            && self.speaker.is_none()
+            && self.role.is_none()
+            && self.sessions.is_empty()
+            && self.metadata.is_empty()
     }
 
     /// Whether a turn from `source` passes.

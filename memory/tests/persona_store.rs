@@ -6,9 +6,11 @@ use memory::persona::{
     MergePlan, Reinforcement, Statement, StatementEdit, StatementKind, StatementRef,
     StatementStatus, Supersession,
 };
-use memory::store::{Actor, SessionKey, SqliteStore, TurnWrite};
+use memory::store::{Actor, AuditQuery, SessionKey, SqliteStore, TurnWrite};
 use memory::validate::Limits;
-use memory::{NewSession, NewTurn, Producer, Role, SessionId, Timestamp, TurnId, UserId, UserRef};
+use memory::{
+    NewSession, NewTurn, Producer, Role, SessionId, TimeRange, Timestamp, TurnId, UserId, UserRef,
+};
 
 const ACTOR: Actor<'static> = Actor("test");
 
@@ -248,7 +250,16 @@ fn edits_and_deletes_keep_history_and_a_delete_brings_back_what_it_superseded() 
         .collect();
     assert_eq!(actions, vec!["extracted", "edited", "deleted"]);
     let audit: Vec<String> = store
-        .audit_entries(&user(), 10)
+        .audit_entries(
+            &user(),
+            &AuditQuery {
+                action: None,
+                time: TimeRange::default(),
+                after: None,
+                limit: 10,
+            },
+        )
+        .unwrap()
         .unwrap()
         .into_iter()
         .map(|e| e.action)

@@ -263,9 +263,9 @@ impl Mcp {
             async {
                 let access = self.access(&extensions)?;
                 let user = dto::user_id(args.user_id)?;
-                let (limit, offset) = args.body.checked()?;
-                let sessions = self.engine.sessions(&access, user, limit, offset).await?;
-                Ok(SessionListOut::from(sessions))
+                let (limit, after) = args.body.checked()?;
+                let (sessions, next) = self.engine.sessions(&access, user, limit, after).await?;
+                Ok(SessionListOut::new(sessions, next))
             }
             .await,
         )
@@ -319,7 +319,7 @@ impl Mcp {
                     .engine
                     .edit_statement(&access, user, args.body.statement_id, edit)
                     .await?;
-                Ok(StatementOut::bare(statement))
+                Ok(StatementOut::from(statement))
             }
             .await,
         )
@@ -346,7 +346,7 @@ impl Mcp {
                     .engine
                     .delete_statement(&access, user, args.body.statement_id)
                     .await?;
-                Ok(StatementOut::bare(statement))
+                Ok(StatementOut::from(statement))
             }
             .await,
         )

@@ -64,7 +64,30 @@ const PETS: [&str; 6] = ["Miso", "Biscuit", "Pepper", "Luna", "Otto", "Juniper"]
 
 /// The status of a request's answer; `None` once the server is gone.
 async fn answered(request: reqwest::RequestBuilder) -> Option<reqwest::StatusCode> {
-    request.send().await.ok().map(|r| r.status())
+    Some(answered_with_code(request).await?.0)
+}
+
+/// A request's status and, for a failure, its error code; `None` once the server is gone.
+async fn answered_with_code(
+    request: reqwest::RequestBuilder,
+) -> Option<(reqwest::StatusCode, String)> {
+    let response = request.send().await.ok()?;
+    let status = response.status();
+    if status.is_success() {
+        return Some((status, String::new()));
+    }
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    let code = body["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    Some((status, code))
+}
+
+/// Whether an answer says the write may still happen: a `timeout` answers the client, but the
+/// write queued on the worker goes on, so its outcome is unknown.
+fn outcome_unknown(status: reqwest::StatusCode, code: &str) -> bool {
+    status == reqwest::StatusCode::SERVICE_UNAVAILABLE && code == "timeout"
 }
 
 /// Sends a request that must succeed or answer `also_fine`; `false` once the server is gone.
@@ -144,10 +167,14 @@ async fn writer(
         if !acked.lock().unwrap().unknown.insert(session.clone()) {
             continue;
         }
-        let Some(status) = answered(request).await else {
+        let Some((status, code)) = answered_with_code(request).await else {
             return;
         };
         let mut a = acked.lock().unwrap();
+        if outcome_unknown(status, &code) {
+            // Left in flight: never verified either way.
+            continue;
+        }
         if status.is_success() {
             a.writes += 1;
             progress.notify_one();
@@ -247,10 +274,14 @@ async fn persona_editor(
         } else {
             client.patch(&url).json(&json!({ "text": text }))
         };
-        let Some(status) = answered(request).await else {
+        let Some((status, code)) = answered_with_code(request).await else {
             return;
         };
         let mut a = acked.lock().unwrap();
+        if outcome_unknown(status, &code) {
+            // Left as being edited: never verified either way.
+            continue;
+        }
         if status.is_success() {
             a.writes += 1;
             progress.notify_one();

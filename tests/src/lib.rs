@@ -351,3 +351,17 @@ pub async fn store_lockers(app: &Router, numbers: std::ops::Range<usize>) {
         assert_eq!(status, StatusCode::CREATED, "{answer}");
     }
 }
+
+/// A turn of a request body, with its external id, speaker, role and text.
+pub fn turn(id: &str, speaker: &str, role: &str, text: &str) -> Value {
+    serde_json::json!({"external_id": id, "speaker": speaker, "role": role, "text": text})
+}
+
+/// A fresh data directory with an engine on the deterministic [`HashedWords`] embedder and the
+/// router over it, for tests that are not about embeddings. Blocking.
+pub fn hashed_app() -> (tempfile::TempDir, Engine, Router) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let engine = open_hashed(config(dir.path()), dir.path());
+    let app = server::app(engine.clone());
+    (dir, engine, app)
+}

@@ -77,6 +77,7 @@ struct Victim {
     key_id: String,
     unit_id: i64,
     statement_id: i64,
+    turn_id: i64,
     session: Value,
 }
 
@@ -132,6 +133,7 @@ async fn plant(client: &Client, served: &Served) -> Victim {
         token,
         unit_id: units["units"][0]["unit_id"].as_i64().unwrap(),
         statement_id,
+        turn_id: stored["turns"][0]["turn_id"].as_i64().unwrap(),
         session: stored,
     }
 }
@@ -267,6 +269,7 @@ async fn every_documented_operation_keeps_tenants_and_credentials_apart() {
         ("session_id", "s-a".to_owned()),
         ("unit_id", victim.unit_id.to_string()),
         ("statement_id", victim.statement_id.to_string()),
+        ("turn_id", victim.turn_id.to_string()),
         ("tenant_id", "acme".to_owned()),
         ("key_id", victim.key_id.clone()),
     ];

@@ -221,6 +221,30 @@ async fn sessions_and_units_can_be_listed_and_read() {
     assert_eq!(ids, vec!["session_1", "session_2", "session_3"]);
     assert_eq!(list["sessions"][0]["turn_count"], 8);
     assert_eq!(list["sessions"][0]["status"], "ready");
+    assert!(list["next_after"].is_null());
+    // Pages of two, continued with the cursor of the first.
+    let (_, first) = call(&app, Method::GET, "/v1/users/conv-a/sessions?limit=2", None).await;
+    assert_eq!(first["sessions"].as_array().unwrap().len(), 2);
+    let after = first["next_after"].as_str().unwrap();
+    let (_, second) = call(
+        &app,
+        Method::GET,
+        &format!("/v1/users/conv-a/sessions?limit=2&after={after}"),
+        None,
+    )
+    .await;
+    assert_eq!(second["sessions"][0]["session_id"], "session_3");
+    assert_eq!(second["sessions"].as_array().unwrap().len(), 1);
+    assert!(second["next_after"].is_null());
+    let (status, bad) = call(
+        &app,
+        Method::GET,
+        "/v1/users/conv-a/sessions?after=nope",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad["error"]["code"], "invalid_query");
 
     let (_, session) = call(
         &app,

@@ -209,6 +209,12 @@ async fn a_move_supersedes_the_old_home_keeps_its_history_and_drops_its_fact_uni
         .collect();
     assert_eq!(actions, vec!["extracted", "superseded"]);
     assert_eq!(history["versions"][0]["statement"]["status"], "active");
+    // Each version names the session and speaker of its provenance turns.
+    for version in history["versions"].as_array().unwrap() {
+        let turn = &version["statement"]["turns"][0];
+        assert_eq!(turn["session_id"], "s1", "{history}");
+        assert_eq!(turn["speaker"], "Ana", "{history}");
+    }
 
     // The old home's session was rebuilt: its fact units are the statements that still hold.
     let s1_facts = fact_units(&app, "u1", "s1").await;

@@ -7,7 +7,7 @@ mod sqlite;
 
 pub use sqlite::{
     MAX_STATEMENT_CHARS, PersonaMerge, StatementTurn, StoreFacts, StoreSummary, TermFrequencies,
-    backup_file, facts, integrity_problems, summarize,
+    TurnChange, backup_file, facts, integrity_problems, summarize,
 };
 
 pub use sqlite::SqliteStore;
@@ -15,13 +15,37 @@ pub use sqlite::SqliteStore;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Channel, Granularity, SessionId, SessionStatus, Timestamp, TurnId, TurnRecord, UnitDraft,
-    UnitId, UserRef,
+    Channel, Granularity, SessionId, SessionStatus, TimeRange, Timestamp, TurnId, TurnRecord,
+    UnitDraft, UnitId, UserRef,
 };
 
 /// The store's own key for a session: stable for the session's life, never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SessionKey(pub i64);
+
+/// Where a page of a user's sessions (in time order) continues: after this session's start
+/// time and key. Opaque to clients: `{started_at}.{key}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionCursor {
+    pub started_at: i64,
+    pub key: i64,
+}
+
+impl SessionCursor {
+    /// The cursor as clients carry it.
+    pub fn encode(self) -> String {
+        format!("{}.{}", self.started_at, self.key)
+    }
+
+    /// A cursor from [`SessionCursor::encode`], or `None` if `text` is not one.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (started_at, key) = text.split_once('.')?;
+        Some(Self {
+            started_at: started_at.parse().ok()?,
+            key: key.parse().ok()?,
+        })
+    }
+}
 
 /// What an ingest did with a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -112,6 +136,50 @@ pub struct DeleteCounts {
     pub statements: u64,
 }
 
+/// What erasing a user removed from the record store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct EraseCounts {
+    pub sessions: u64,
+    pub turns: u64,
+    /// Units with their vectors and provenance.
+    pub units: u64,
+    /// Stored versions of units people changed.
+    pub unit_versions: u64,
+    /// Association edges between the user's units.
+    pub edges: u64,
+    /// Rows of the user's keyword statistics (a session's distinct terms).
+    pub terms: u64,
+    pub statements: u64,
+    /// Stored versions of those statements.
+    pub statement_versions: u64,
+    /// The user's audit entries, replaced by one content-free erase entry.
+    pub audit_entries: u64,
+}
+
+/// What a person did to a unit, remembered by the unit's place in its session for the next
+/// build: its granularity and the first turn it covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitOverride {
+    pub granularity: Granularity,
+    pub first_turn: TurnId,
+    pub unit_id: UnitId,
+    /// The person's text; `None` when the person deleted the unit.
+    pub text: Option<String>,
+}
+
+/// One version of a unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitVersion {
+    pub version: u32,
+    pub at: Timestamp,
+    /// Who made it: `worker` for a build, else the key id of the person's client.
+    pub actor: String,
+    /// `built`, `edited` or `deleted`.
+    pub action: String,
+    pub producer: String,
+    pub text: String,
+}
+
 /// One change the full-text index has to apply, in log order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IndexOp {
@@ -119,6 +187,8 @@ pub enum IndexOp {
     AddUnit(UnitId),
     /// Remove every unit of this session.
     DeleteSession(SessionKey),
+    /// Remove this unit (a person edited or deleted it; an edit adds it again after).
+    DeleteUnit(UnitId),
 }
 
 /// Who made a change, for the audit log.
@@ -132,6 +202,17 @@ pub struct TurnWrite<'a> {
     pub now: Timestamp,
     pub actor: Actor<'a>,
     pub channel: Channel,
+}
+
+/// Which audit entries to read: a page after the entry `after`, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only entries of this action (`create_session`, `delete_session`, `edit_statement`...).
+    pub action: Option<String>,
+    /// Only entries made in this time range.
+    pub time: TimeRange,
+    pub after: Option<i64>,
+    pub limit: u32,
 }
 
 /// One audit log entry.

@@ -32,11 +32,19 @@ pub trait TextIndex: Send + Sync {
     /// Buffers the removal of every unit of a session.
     fn delete_session(&self, session: SessionKey) -> Result<()>;
 
+    /// Buffers the removal of one unit.
+    fn delete_unit(&self, unit: UnitId) -> Result<()>;
+
     /// Removes everything (before a full rebuild).
     fn clear(&self) -> Result<()>;
 
     /// Makes buffered changes durable and visible, recording `applied_seq` as applied.
     fn commit(&self, applied_seq: i64) -> Result<()>;
+
+    /// Rewrites the committed segments that hold deleted documents without them and removes
+    /// the old segments' files, so that deleted text is gone from disk, not only marked
+    /// deleted. Returns how many segments were rewritten.
+    fn purge_deleted(&self) -> Result<u64>;
 
     /// The index log position of the last commit, or `None` if the index has never committed.
     fn applied_seq(&self) -> Result<Option<i64>>;

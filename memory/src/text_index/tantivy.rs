@@ -1,7 +1,7 @@
 //! The embedded full-text index: tantivy with English stemming, one document per unit.
 
 use std::ops::Bound;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use tantivy::collector::{Count, TopDocs};
@@ -115,6 +115,18 @@ fn damage(index: &Index) -> Option<String> {
         .map(|error| format!("a segment cannot be opened: {error}"))
 }
 
+/// The index's one writer (one indexing thread). Fails if another process holds the index.
+fn new_writer(index: &Index, dir: &Path) -> Result<IndexWriter> {
+    index
+        .writer_with_num_threads(1, WRITER_MEMORY)
+        .map_err(|e| match e {
+            TantivyError::LockFailure(LockError::LockBusy, _) => MemoryError::DataDirLocked {
+                path: dir.display().to_string(),
+            },
+            other => other.into(),
+        })
+}
+
 /// What [`TantivyIndex::inventory`] found on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TextInventory {
@@ -132,8 +144,10 @@ pub enum TextInventory {
 
 /// tantivy-backed [`TextIndex`].
 pub struct TantivyIndex {
+    dir: PathBuf,
     index: Index,
-    writer: Mutex<IndexWriter>,
+    /// `None` only if reopening the writer failed during [`TextIndex::purge_deleted`].
+    writer: Mutex<Option<IndexWriter>>,
     reader: IndexReader,
     fields: Fields,
 }
@@ -149,21 +163,15 @@ impl TantivyIndex {
     pub fn open(dir: &Path) -> Result<Self> {
         let (schema, fields) = schema();
         let index = open_or_recreate(dir, &schema)?;
-        let writer = index
-            .writer_with_num_threads(1, WRITER_MEMORY)
-            .map_err(|e| match e {
-                TantivyError::LockFailure(LockError::LockBusy, _) => MemoryError::DataDirLocked {
-                    path: dir.display().to_string(),
-                },
-                other => other.into(),
-            })?;
+        let writer = new_writer(&index, dir)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         Ok(Self {
+            dir: dir.to_owned(),
             index,
-            writer: Mutex::new(writer),
+            writer: Mutex::new(Some(writer)),
             reader,
             fields,
         })
@@ -200,10 +208,20 @@ impl TantivyIndex {
         Ok(TextInventory::Readable { applied, unit_ids })
     }
 
-    fn writer(&self) -> Result<MutexGuard<'_, IndexWriter>> {
+    fn writer(&self) -> Result<MutexGuard<'_, Option<IndexWriter>>> {
         self.writer.lock().map_err(|_| MemoryError::Corrupt {
             reason: "full-text writer lock poisoned by an earlier panic".to_owned(),
         })
+    }
+
+    /// Runs `f` with the writer.
+    fn with_writer<T>(&self, f: impl FnOnce(&mut IndexWriter) -> Result<T>) -> Result<T> {
+        let mut slot = self.writer()?;
+        let writer = slot.as_mut().ok_or_else(|| MemoryError::Corrupt {
+            reason: "the full-text writer could not be reopened after a purge; restart mnemo"
+                .to_owned(),
+        })?;
+        f(writer)
     }
 
     /// The query's terms, analysed like the indexed text, without repeats.
@@ -298,39 +316,99 @@ fn filter(query: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
 
 impl TextIndex for TantivyIndex {
     fn add(&self, units: &[IndexedUnit]) -> Result<()> {
-        let writer = self.writer()?;
         let f = self.fields;
-        for unit in units {
-            let mut doc = TantivyDocument::default();
-            doc.add_u64(f.unit_id, unit.unit_id.0 as u64);
-            doc.add_u64(f.session, unit.session_key.0 as u64);
-            doc.add_text(f.user, unit.user_id.key());
-            doc.add_text(f.granularity, unit.granularity.as_str());
-            doc.add_i64(f.time, unit.event_time.0);
-            doc.add_text(f.text, &unit.text);
-            writer.add_document(doc)?;
-        }
-        Ok(())
+        self.with_writer(|writer| {
+            for unit in units {
+                let mut doc = TantivyDocument::default();
+                doc.add_u64(f.unit_id, unit.unit_id.0 as u64);
+                doc.add_u64(f.session, unit.session_key.0 as u64);
+                doc.add_text(f.user, unit.user_id.key());
+                doc.add_text(f.granularity, unit.granularity.as_str());
+                doc.add_i64(f.time, unit.event_time.0);
+                doc.add_text(f.text, &unit.text);
+                writer.add_document(doc)?;
+            }
+            Ok(())
+        })
     }
 
     fn delete_session(&self, session: SessionKey) -> Result<()> {
-        self.writer()?
-            .delete_term(Term::from_field_u64(self.fields.session, session.0 as u64));
-        Ok(())
+        let term = Term::from_field_u64(self.fields.session, session.0 as u64);
+        self.with_writer(|writer| {
+            writer.delete_term(term);
+            Ok(())
+        })
+    }
+
+    fn delete_unit(&self, unit: UnitId) -> Result<()> {
+        let term = Term::from_field_u64(self.fields.unit_id, unit.0 as u64);
+        self.with_writer(|writer| {
+            writer.delete_term(term);
+            Ok(())
+        })
     }
 
     fn clear(&self) -> Result<()> {
-        self.writer()?.delete_all_documents()?;
-        Ok(())
+        self.with_writer(|writer| {
+            writer.delete_all_documents()?;
+            Ok(())
+        })
     }
 
     fn commit(&self, applied_seq: i64) -> Result<()> {
-        let mut writer = self.writer()?;
-        let mut prepared = writer.prepare_commit()?;
-        prepared.set_payload(&applied_seq.to_string());
-        prepared.commit()?;
+        self.with_writer(|writer| {
+            let mut prepared = writer.prepare_commit()?;
+            prepared.set_payload(&applied_seq.to_string());
+            prepared.commit()?;
+            Ok(())
+        })?;
         self.reader.reload()?;
         Ok(())
+    }
+
+    fn purge_deleted(&self) -> Result<u64> {
+        let mut slot = self.writer()?;
+        let holding = || -> Result<Vec<tantivy::index::SegmentId>> {
+            Ok(self
+                .index
+                .searchable_segment_metas()?
+                .into_iter()
+                .filter(|meta| meta.has_deletes())
+                .map(|meta| meta.id())
+                .collect())
+        };
+        let mut segments = holding()?;
+        // The merge publishes its segment with the last commit's payload (the applied
+        // index-log position), so nothing needs committing afterwards.
+        let done = match slot.as_mut() {
+            Some(writer) if !segments.is_empty() => writer.merge(&segments).wait().is_ok(),
+            Some(_) => true,
+            None => false,
+        };
+        if !done {
+            // A background merge holds one of the segments (a segment in a merge cannot be
+            // merged again): wait for every merge (this closes the writer), reopen the
+            // writer, and rewrite what still holds deleted documents.
+            if let Some(writer) = slot.take() {
+                writer.wait_merging_threads()?;
+            }
+            let mut writer = new_writer(&self.index, &self.dir)?;
+            segments = holding()?;
+            let result = if segments.is_empty() {
+                Ok(())
+            } else {
+                writer.merge(&segments).wait().map(drop)
+            };
+            *slot = Some(writer);
+            result?;
+        }
+        let writer = slot.as_mut().ok_or_else(|| MemoryError::Corrupt {
+            reason: "the full-text writer is gone".to_owned(),
+        })?;
+        writer.garbage_collect_files().wait()?;
+        drop(slot);
+        self.reader.reload()?;
+        Ok(segments.len() as u64)
     }
 
     fn applied_seq(&self) -> Result<Option<i64>> {

@@ -2,13 +2,13 @@
 //! loaded from the record store at start. At per-user scale (thousands of units) a scan is
 //! exact and takes well under a millisecond.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
 
 use super::{VectorEntry, VectorIndex, VectorQuery, top_k};
 use crate::embed::dot;
 use crate::store::SessionKey;
-use crate::{Granularity, MemoryError, Result, ScoredUnit, UserRef};
+use crate::{Granularity, MemoryError, Result, ScoredUnit, UnitId, UserRef};
 
 /// The vectors of one user and granularity, stored contiguously for a cache-friendly scan.
 #[derive(Debug, Default)]
@@ -82,16 +82,17 @@ impl VectorIndex for ExactIndex {
         }
         let mut users = self.users.write().map_err(|_| Self::poisoned())?;
         let partitions = users.entry(user.clone()).or_default();
+        // A unit keeps its id across rebuilds and edits, so any id may be a re-upsert: one pass
+        // per partition drops the old vectors of the ids given.
+        let replaced: HashSet<UnitId> = entries.iter().map(|e| e.unit_id).collect();
+        for p in partitions.values_mut() {
+            if p.ids.iter().any(|id| replaced.contains(id)) {
+                let ids = p.ids.clone();
+                p.remove_where(self.dim, |i| replaced.contains(&ids[i]));
+            }
+        }
         for entry in entries {
             let p = partitions.entry(entry.granularity).or_default();
-            // Ids grow with every insert, so only an id at or below the newest can be a re-upsert.
-            let maybe_present = p.ids.last().is_some_and(|&last| entry.unit_id <= last);
-            if let Some(i) = maybe_present
-                .then(|| p.ids.iter().position(|&id| id == entry.unit_id))
-                .flatten()
-            {
-                p.remove_where(self.dim, |j| j == i);
-            }
             p.ids.push(entry.unit_id);
             p.sessions.push(entry.session_key);
             p.times.push(entry.event_time);
@@ -109,6 +110,24 @@ impl VectorIndex for ExactIndex {
         for p in partitions.values_mut() {
             let sessions = p.sessions.clone();
             removed += p.remove_where(self.dim, |i| sessions[i] == session);
+        }
+        partitions.retain(|_, p| !p.ids.is_empty());
+        if partitions.is_empty() {
+            users.remove(user);
+        }
+        Ok(removed)
+    }
+
+    fn remove_units(&self, user: &UserRef, units: &[UnitId]) -> Result<usize> {
+        let mut users = self.users.write().map_err(|_| Self::poisoned())?;
+        let Some(partitions) = users.get_mut(user) else {
+            return Ok(0);
+        };
+        let doomed: HashSet<UnitId> = units.iter().copied().collect();
+        let mut removed = 0;
+        for p in partitions.values_mut() {
+            let ids = p.ids.clone();
+            removed += p.remove_where(self.dim, |i| doomed.contains(&ids[i]));
         }
         partitions.retain(|_, p| !p.ids.is_empty());
         if partitions.is_empty() {

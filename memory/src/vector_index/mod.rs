@@ -46,6 +46,9 @@ pub trait VectorIndex: Send + Sync {
     /// Removes every vector of a session; returns how many were removed.
     fn remove_session(&self, user: &UserRef, session: SessionKey) -> Result<usize>;
 
+    /// Removes the vectors of these units; returns how many were removed.
+    fn remove_units(&self, user: &UserRef, units: &[UnitId]) -> Result<usize>;
+
     /// The best units by dot product, per granularity in the order asked, best first.
     fn search(
         &self,

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use memory::store::{NewUnit, SessionKey};
+use memory::store::SessionKey;
 use memory::vector_index::{VectorQuery, top_k};
 use memory::{Granularity, ScoredUnit, TimeRange, UnitId, UserRef};
 use retrieval::association::select_links;
@@ -12,13 +12,14 @@ use tracing::instrument;
 use super::pipeline::Parts;
 use crate::Result;
 
-/// The links of each new unit (by its index in `units`) to units of other sessions.
-#[instrument(skip_all, fields(units = units.len()))]
+/// The links of each new unit (by its index in `vectors`, which holds the units' vectors) to
+/// units of other sessions.
+#[instrument(skip_all, fields(units = vectors.len()))]
 pub(crate) fn links(
     parts: &Parts<'_>,
     user: &UserRef,
     session: SessionKey,
-    units: &[NewUnit],
+    vectors: &[&[f32]],
 ) -> Result<Vec<(usize, UnitId, f32)>> {
     let config = parts.association;
     if !config.enabled || config.candidates == 0 {
@@ -26,9 +27,9 @@ pub(crate) fn links(
     }
     let started = Instant::now();
     let mut out = Vec::new();
-    for (i, unit) in units.iter().enumerate() {
+    for (i, vector) in vectors.iter().enumerate() {
         let query = VectorQuery {
-            vector: &unit.embedding,
+            vector,
             granularities: &Granularity::ALL,
             time: TimeRange::default(),
             k: config.candidates,

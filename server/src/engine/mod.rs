@@ -4,8 +4,10 @@
 pub mod access;
 mod admin;
 mod association;
+mod audit;
 mod consistency;
 mod context;
+mod erase;
 mod ingest;
 mod keys;
 mod llm_units;
@@ -17,6 +19,8 @@ mod rate;
 pub(crate) mod recovery;
 mod search;
 mod settle;
+mod turn_edits;
+mod unit_edits;
 mod worker;
 
 pub use access::{Access, Internal, UserPass};
@@ -24,9 +28,10 @@ pub use admin::{CreatedKey, NewKey};
 pub use context::{
     Citation, Context, ContextMix, ContextRequest, MAX_CONTEXT_TOKENS, MIN_CONTEXT_TOKENS,
 };
+pub use erase::{EraseReceipt, Scrub};
 pub use ingest::{IngestReport, PendingIngest};
 pub use metrics::{Metrics, MetricsSnapshot};
-pub use persona::{Persona, PersonaFilter};
+pub use persona::{Persona, PersonaFilter, StatementHistory, StatementView};
 pub use pipeline::BuildOutcome;
 pub use rate::RateLimitConfig;
 pub use search::{SearchOutcome, SearchResult};
@@ -42,7 +47,7 @@ use memory::data_dir::{DataDir, DataDirLock};
 use memory::embed::{Embedder, FastEmbedder};
 use memory::graph_index::GraphIndex;
 use memory::llm::{LanguageModel, LlmUsage};
-use memory::store::{Actor, DeleteCounts, IngestReceipt, SqliteStore, TurnWrite};
+use memory::store::{Actor, DeleteCounts, IngestReceipt, SessionCursor, SqliteStore, TurnWrite};
 use memory::tenancy::Scope;
 use memory::text_index::{TantivyIndex, TextIndex};
 use memory::vector_index::{ExactIndex, VectorIndex, VectorQuery};
@@ -142,6 +147,28 @@ pub struct Health {
     pub vectors: usize,
     pub text_documents: u64,
     pub pending_sessions: usize,
+}
+
+/// Checks a text a person writes in place of a stored one (a unit's, a turn's): not blank, at
+/// most `max` characters.
+fn check_edit_text(text: &str, max: usize) -> Result<()> {
+    if memory::validate::is_blank(text) {
+        return Err(MemoryError::InvalidField {
+            field: "text",
+            reason: "must not be empty".to_owned(),
+        }
+        .into());
+    }
+    let len = text.chars().count();
+    if len > max {
+        return Err(MemoryError::FieldTooLong {
+            field: "text",
+            len,
+            max,
+        }
+        .into());
+    }
+    Ok(())
 }
 
 /// Runs blocking work (SQLite, tantivy, the model) off the async runtime.
@@ -301,6 +328,18 @@ impl Engine {
         finished.await.map_err(|_| Error::WorkerStopped)
     }
 
+    /// Runs `task` on the worker thread, in order with the other jobs, and waits for its answer.
+    async fn on_worker<T: Send + 'static>(
+        &self,
+        task: impl FnOnce(&pipeline::Parts<'_>) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let (done, answer) = oneshot::channel();
+        self.inner.worker.submit(Job::Exec(Box::new(move |parts| {
+            let _ = done.send(task(parts));
+        })))?;
+        answer.await.map_err(|_| Error::WorkerStopped)?
+    }
+
     /// One session with its turns.
     pub async fn session(
         &self,
@@ -313,17 +352,17 @@ impl Engine {
         blocking(move || Ok(shared.store.get_session(pass.user(), &session_id)?)).await
     }
 
-    /// A user's sessions in time order.
+    /// A page of a user's sessions in time order, and where the next page starts.
     pub async fn sessions(
         &self,
         access: &Access,
         user: UserId,
         limit: u32,
-        offset: u32,
-    ) -> Result<Vec<SessionSummary>> {
+        after: Option<SessionCursor>,
+    ) -> Result<(Vec<SessionSummary>, Option<SessionCursor>)> {
         let pass = access.user(user, Scope::Read)?;
         let shared = self.shared();
-        blocking(move || Ok(shared.store.list_sessions(pass.user(), limit, offset)?)).await
+        blocking(move || Ok(shared.store.list_sessions(pass.user(), limit, after)?)).await
     }
 
     /// Deletes a session with its turns, units, vectors and full-text entries.

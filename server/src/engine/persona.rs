@@ -5,18 +5,14 @@
 
 use std::collections::HashMap;
 
+use super::access::Access;
+use super::settle::build_settled;
+use super::{Engine, blocking, now};
+use crate::Result;
 use memory::persona::{Statement, StatementEdit, StatementVersion};
 use memory::store::{Actor, SessionKey, SqliteStore, StatementTurn};
 use memory::tenancy::Scope;
 use memory::{Channel, TurnId, UserId};
-use tokio::sync::oneshot;
-
-use super::access::Access;
-use super::pipeline::Parts;
-use super::settle::build_settled;
-use super::worker::Job;
-use super::{Engine, blocking, now};
-use crate::{Error, Result};
 
 /// Which statements a persona read returns.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -52,6 +48,36 @@ pub struct Persona {
     pub summary: String,
 }
 
+/// One statement with its provenance turns, their session and speaker included.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatementView {
+    pub statement: Statement,
+    pub turns: HashMap<TurnId, StatementTurn>,
+}
+
+/// A statement with every version of it, oldest first, and the provenance turns of all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatementHistory {
+    pub statement: Statement,
+    pub versions: Vec<StatementVersion>,
+    pub turns: HashMap<TurnId, StatementTurn>,
+}
+
+/// The provenance turns of these statements that still exist, by id.
+fn turns_of<'a>(
+    store: &SqliteStore,
+    statements: impl Iterator<Item = &'a Statement>,
+) -> memory::Result<HashMap<TurnId, StatementTurn>> {
+    let mut ids: Vec<TurnId> = statements.flat_map(|s| s.turns.iter().copied()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(store
+        .statement_turns(&ids)?
+        .into_iter()
+        .map(|t| (t.turn_id, t))
+        .collect())
+}
+
 impl Engine {
     /// A user's persona statements, optionally of one speaker, and their summary.
     pub async fn persona(
@@ -67,15 +93,7 @@ impl Engine {
                 shared
                     .store
                     .statements(pass.user(), filter.speaker.as_deref(), filter.history)?;
-            let mut ids: Vec<TurnId> = statements.iter().flat_map(|s| s.turns.clone()).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            let turns: HashMap<TurnId, StatementTurn> = shared
-                .store
-                .statement_turns(&ids)?
-                .into_iter()
-                .map(|t| (t.turn_id, t))
-                .collect();
+            let turns = turns_of(&shared.store, statements.iter())?;
             if filter.writer.is_some() || filter.channel.is_some() {
                 statements.retain(|s| {
                     s.turns
@@ -104,13 +122,21 @@ impl Engine {
         access: &Access,
         user: UserId,
         id: i64,
-    ) -> Result<(Statement, Vec<StatementVersion>)> {
+    ) -> Result<StatementHistory> {
         let pass = access.user(user, Scope::Read)?;
         let shared = self.shared();
         blocking(move || {
             let statement = shared.store.statement(pass.user(), id)?;
             let versions = shared.store.statement_history(pass.user(), id)?;
-            Ok((statement, versions))
+            let turns = turns_of(
+                &shared.store,
+                std::iter::once(&statement).chain(versions.iter().map(|v| &v.statement)),
+            )?;
+            Ok(StatementHistory {
+                statement,
+                versions,
+                turns,
+            })
         })
         .await
     }
@@ -122,7 +148,7 @@ impl Engine {
         user: UserId,
         id: i64,
         edit: StatementEdit,
-    ) -> Result<Statement> {
+    ) -> Result<StatementView> {
         let pass = access.user(user, Scope::Write)?;
         self.change_statement(move |store| {
             store.edit_statement(pass.user(), id, &edit, now(), Actor(pass.actor()))
@@ -137,7 +163,7 @@ impl Engine {
         access: &Access,
         user: UserId,
         id: i64,
-    ) -> Result<Statement> {
+    ) -> Result<StatementView> {
         let pass = access.user(user, Scope::Write)?;
         self.change_statement(move |store| {
             store.delete_statement(pass.user(), id, now(), Actor(pass.actor()))
@@ -152,24 +178,13 @@ impl Engine {
         change: impl FnOnce(&SqliteStore) -> memory::Result<(Statement, Vec<SessionKey>)>
         + Send
         + 'static,
-    ) -> Result<Statement> {
+    ) -> Result<StatementView> {
         self.on_worker(move |parts| {
             let (statement, refresh) = change(parts.store)?;
             build_settled(parts, refresh);
-            Ok(statement)
+            let turns = turns_of(parts.store, std::iter::once(&statement))?;
+            Ok(StatementView { statement, turns })
         })
         .await
-    }
-
-    /// Runs `task` on the worker thread and waits for its answer.
-    async fn on_worker<T: Send + 'static>(
-        &self,
-        task: impl FnOnce(&Parts<'_>) -> Result<T> + Send + 'static,
-    ) -> Result<T> {
-        let (done, answer) = oneshot::channel();
-        self.inner.worker.submit(Job::Exec(Box::new(move |parts| {
-            let _ = done.send(task(parts));
-        })))?;
-        answer.await.map_err(|_| Error::WorkerStopped)?
     }
 }

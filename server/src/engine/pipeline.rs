@@ -15,6 +15,7 @@ use memory::graph_index::GraphIndex;
 use memory::llm::LanguageModel;
 use memory::store::{
     Actor, BuildInput, Edge, IndexedUnit, NewUnit, SessionBuild, SessionKey, SqliteStore,
+    UnitOverride,
 };
 use memory::text_index::TextIndex;
 use memory::vector_index::{VectorEntry, VectorIndex};
@@ -128,9 +129,11 @@ fn store_and_index(
     now: Timestamp,
 ) -> Result<BuildOutcome> {
     let key = p.input.session_key;
+    let overrides = parts.store.unit_overrides(key)?;
     let units: Vec<NewUnit> = p
         .drafts
         .into_iter()
+        .filter_map(|draft| apply_override(draft, &p.input, &overrides))
         .map(|draft| {
             let embedding = vectors
                 .get(&draft.text)
@@ -142,7 +145,8 @@ fn store_and_index(
         })
         .collect::<Result<_>>()?;
     let user = &p.input.user_id;
-    let links = super::association::links(parts, user, key, &units)?;
+    let vectors_of: Vec<&[f32]> = units.iter().map(|u| u.embedding.as_slice()).collect();
+    let links = super::association::links(parts, user, key, &vectors_of)?;
     let build = SessionBuild {
         session: key,
         built_turns: p.input.turns.len(),
@@ -206,14 +210,43 @@ fn store_and_index(
     Ok(BuildOutcome::Built(counts))
 }
 
+/// A built unit with what a person did in its place: their text instead (found among the
+/// session's stored vectors), or nothing when they deleted it.
+fn apply_override(
+    mut draft: UnitDraft,
+    input: &BuildInput,
+    overrides: &[UnitOverride],
+) -> Option<UnitDraft> {
+    let first = draft
+        .turn_positions
+        .iter()
+        .min()
+        .and_then(|&position| input.turns.get(position as usize))
+        .map(|t| t.turn_id);
+    let found = overrides
+        .iter()
+        .find(|o| o.granularity == draft.granularity && Some(o.first_turn) == first);
+    match found {
+        None => Some(draft),
+        Some(UnitOverride { text: None, .. }) => None,
+        Some(UnitOverride {
+            text: Some(text), ..
+        }) => {
+            draft.text = text.clone();
+            draft.producer = Producer::Edited;
+            Some(draft)
+        }
+    }
+}
+
 /// Removes a session's units from every in-memory index and buffers their removal from the
-/// full-text index.
-pub(crate) fn forget_session(parts: &Parts<'_>, user: &UserRef, key: SessionKey) -> Result<()> {
-    parts.vectors.remove_session(user, key)?;
+/// full-text index. Returns how many vectors went.
+pub(crate) fn forget_session(parts: &Parts<'_>, user: &UserRef, key: SessionKey) -> Result<usize> {
+    let vectors = parts.vectors.remove_session(user, key)?;
     let gone = parts.catalog.remove_session(user, key)?;
     parts.graph.remove_units(user, &gone)?;
     parts.text.delete_session(key)?;
-    Ok(())
+    Ok(vectors)
 }
 
 /// What building a batch of sessions came to.

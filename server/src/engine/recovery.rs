@@ -129,6 +129,10 @@ fn replay(store: &SqliteStore, text: &dyn TextIndex, seq: i64) -> Result<()> {
                 flush(&mut adds)?;
                 text.delete_session(session)?;
             }
+            IndexOp::DeleteUnit(unit) => {
+                flush(&mut adds)?;
+                text.delete_unit(unit)?;
+            }
         }
     }
     flush(&mut adds)

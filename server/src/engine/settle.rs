@@ -9,6 +9,7 @@ use memory::store::{Actor, DeleteCounts, SessionKey};
 use tracing::{error, warn};
 
 use super::access::UserPass;
+use super::erase::scrub_files;
 use super::now;
 use super::pipeline::{BuildOutcome, Parts, build_sessions, commit_text_index, forget_session};
 use crate::Result;
@@ -92,9 +93,15 @@ pub(crate) fn delete(
         // Statements the session anchored now live in another session's fact units.
         build_settled(parts, refresh);
     }
-    if let Err(e) = commit_text_index(parts) {
+    parts.llm_cache.forget(&[key]);
+    match commit_text_index(parts) {
+        Ok(()) => {
+            scrub_files(parts);
+        }
         // The delete is durable in the store and its log entry replays at the next start.
-        warn!(error = %e, "full-text index commit failed after a delete; it catches up at the next start");
+        Err(e) => {
+            warn!(error = %e, "full-text index commit failed after a delete; it catches up at the next start")
+        }
     }
     Ok(counts)
 }

@@ -86,6 +86,8 @@ error_codes! {
         "The user has no session with this id.";
     UnitNotFound = NOT_FOUND, "unit_not_found",
         "The user has no memory unit with this id.";
+    TurnNotFound = NOT_FOUND, "turn_not_found",
+        "The session has no turn with this id.";
     StatementNotFound = NOT_FOUND, "statement_not_found",
         "The user has no persona statement with this id.";
     TenantNotFound = NOT_FOUND, "tenant_not_found",
@@ -98,6 +100,8 @@ error_codes! {
         "The route exists, but not with this method.";
     SessionConflict = CONFLICT, "session_conflict",
         "A session with this id is stored with other content; nothing was changed.";
+    FactUnit = CONFLICT, "fact_unit",
+        "The unit is a fact unit, which shows a persona statement: edit or delete the statement instead.";
     TenantExists = CONFLICT, "tenant_exists",
         "A tenant with this id already exists.";
     TenantNotEmpty = CONFLICT, "tenant_not_empty",
@@ -115,7 +119,7 @@ error_codes! {
     Internal = INTERNAL_SERVER_ERROR, "internal",
         "An unexpected failure; the message is generic and the cause is logged.";
     Timeout = SERVICE_UNAVAILABLE, "timeout",
-        "The request took longer than `server.request_timeout_secs`.";
+        "The request took longer than `server.request_timeout_secs`. A write queued by then (a delete, an edit) may still be carried out: read before retrying.";
     Overloaded = SERVICE_UNAVAILABLE, "overloaded",
         "The server is at a limit: as many sessions wait to be built as `worker.max_queued_sessions` (nothing was stored), or as many connections are open as `server.max_connections` or, from the caller's address, `server.max_connections_per_ip` (the connection is closed); sent with `Retry-After`.";
     Unavailable = SERVICE_UNAVAILABLE, "unavailable",
@@ -143,12 +147,14 @@ impl From<&MemoryError> for Code {
             MemoryError::UserNotFound { .. } => Self::UserNotFound,
             MemoryError::SessionNotFound { .. } => Self::SessionNotFound,
             MemoryError::UnitNotFound { .. } => Self::UnitNotFound,
+            MemoryError::TurnNotFound { .. } => Self::TurnNotFound,
             MemoryError::StatementNotFound { .. } => Self::StatementNotFound,
             MemoryError::TenantNotFound { .. } => Self::TenantNotFound,
             MemoryError::TenantExists { .. } => Self::TenantExists,
             MemoryError::TenantNotEmpty { .. } => Self::TenantNotEmpty,
             MemoryError::KeyNotFound { .. } => Self::KeyNotFound,
             MemoryError::SessionConflict { .. } => Self::SessionConflict,
+            MemoryError::FactUnit { .. } => Self::FactUnit,
             MemoryError::EmbedderUnavailable { .. } => Self::EmbedderUnavailable,
             // Only opening a data directory fails this way, before any request is served.
             MemoryError::DataDirLocked { .. } => Self::Unavailable,

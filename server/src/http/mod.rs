@@ -18,7 +18,9 @@ mod search;
 pub(crate) mod serve;
 mod sessions;
 mod system;
+mod ui;
 mod units;
+mod users;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -109,6 +111,7 @@ pub(crate) fn router(engine: Engine) -> Router {
     let documented = routes::table().finish_api_with(&mut api, openapi::describe);
     let document = openapi::Document(Arc::new(openapi::render(&openapi::finish(&api))));
     documented
+        .merge(ui::routes())
         .nest_service(
             "/mcp",
             ServiceBuilder::new()

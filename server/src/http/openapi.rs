@@ -186,6 +186,10 @@ pub(super) fn describe(api: TransformOpenApi<'_>) -> TransformOpenApi<'_> {
             "persona",
             "Persona statements and summaries, with their history.",
         ),
+        (
+            "users",
+            "A user as a whole: erase every trace, read the audit log.",
+        ),
         ("admin", "Tenants, API keys, statistics and metrics."),
         ("system", "Health, the caller's users and this document."),
     ];

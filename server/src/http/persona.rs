@@ -35,7 +35,7 @@ pub(super) async fn edit(
     let (user, id) = path.ids()?;
     let edit = patch.into_edit()?;
     let statement = engine.edit_statement(&access, user, id, edit).await?;
-    Ok(reply(StatusCode::OK, StatementOut::bare(statement)))
+    Ok(reply(StatusCode::OK, statement.into()))
 }
 
 /// `DELETE /v1/users/{user_id}/persona/statements/{statement_id}`
@@ -46,7 +46,7 @@ pub(super) async fn delete(
 ) -> Result<Reply<StatementOut>, ApiError> {
     let (user, id) = path.ids()?;
     let statement = engine.delete_statement(&access, user, id).await?;
-    Ok(reply(StatusCode::OK, StatementOut::bare(statement)))
+    Ok(reply(StatusCode::OK, statement.into()))
 }
 
 /// `GET /v1/users/{user_id}/persona/statements/{statement_id}/history`
@@ -56,6 +56,6 @@ pub(super) async fn history(
     Path(path): Path<StatementPath>,
 ) -> Result<Reply<HistoryOut>, ApiError> {
     let (user, id) = path.ids()?;
-    let (statement, versions) = engine.statement_history(&access, user, id).await?;
-    Ok(reply(StatusCode::OK, HistoryOut::new(statement, versions)))
+    let history = engine.statement_history(&access, user, id).await?;
+    Ok(reply(StatusCode::OK, history.into()))
 }

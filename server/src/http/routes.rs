@@ -9,7 +9,7 @@ use memory::tenancy::Scope;
 
 use super::codes::Code::{self, *};
 use super::openapi::{self, Documented, Need};
-use super::{admin, context, persona, search, sessions, system, units};
+use super::{admin, context, persona, search, sessions, system, units, users};
 use crate::Engine;
 
 const READ: Need = Need::Scope(Scope::Read);
@@ -184,6 +184,32 @@ pub(super) fn table() -> ApiRouter<Engine> {
             ),
         )
         .api_route(
+            users,
+            delete_with(
+                users::erase,
+                op(
+                    "eraseUser",
+                    "users",
+                    "Erase every trace of the user; answers with an erasure receipt",
+                    WRITE,
+                    &[InvalidId, UserNotFound],
+                ),
+            ),
+        )
+        .api_route(
+            &format!("{users}/audit"),
+            get_with(
+                users::audit,
+                op(
+                    "listAudit",
+                    "users",
+                    "A page of the audit log about the user, oldest first",
+                    READ,
+                    &[InvalidId, UserNotFound, InvalidQuery, InvalidTimestamp],
+                ),
+            ),
+        )
+        .api_route(
             &format!("{users}/sessions"),
             post_with(sessions::create, |t| {
                 op("storeSession", "sessions", "Store a session", WRITE, TURNS)(t)
@@ -238,6 +264,44 @@ pub(super) fn table() -> ApiRouter<Engine> {
             }),
         )
         .api_route(
+            &format!("{users}/sessions/{{session_id}}/turns/{{turn_id}}"),
+            patch_with(
+                sessions::edit_turn,
+                op(
+                    "editTurn",
+                    "sessions",
+                    "Correct a turn; the session's units and persona are rebuilt before the answer",
+                    WRITE,
+                    &[
+                        InvalidId,
+                        UserNotFound,
+                        SessionNotFound,
+                        TurnNotFound,
+                        InvalidField,
+                        TextTooLong,
+                        EmbedderUnavailable,
+                    ],
+                ),
+            )
+            .delete_with(
+                sessions::delete_turn,
+                op(
+                    "deleteTurn",
+                    "sessions",
+                    "Delete a turn; the session's units and persona are rebuilt before the answer",
+                    WRITE,
+                    &[
+                        InvalidId,
+                        UserNotFound,
+                        SessionNotFound,
+                        TurnNotFound,
+                        EmptySession,
+                        EmbedderUnavailable,
+                    ],
+                ),
+            ),
+        )
+        .api_route(
             &format!("{users}/units"),
             get_with(
                 units::list,
@@ -258,6 +322,47 @@ pub(super) fn table() -> ApiRouter<Engine> {
                     "getUnit",
                     "units",
                     "A memory unit with its association links",
+                    READ,
+                    &[InvalidId, UserNotFound, UnitNotFound],
+                ),
+            )
+            .patch_with(
+                units::edit,
+                op(
+                    "editUnit",
+                    "units",
+                    "Correct a unit's text; it is embedded, indexed and associated again",
+                    WRITE,
+                    &[
+                        InvalidId,
+                        UserNotFound,
+                        UnitNotFound,
+                        FactUnit,
+                        InvalidField,
+                        TextTooLong,
+                        EmbedderUnavailable,
+                    ],
+                ),
+            )
+            .delete_with(
+                units::delete,
+                op(
+                    "deleteUnit",
+                    "units",
+                    "Delete a unit; its history stays and it is not built again",
+                    WRITE,
+                    &[InvalidId, UserNotFound, UnitNotFound, FactUnit],
+                ),
+            ),
+        )
+        .api_route(
+            &format!("{users}/units/{{unit_id}}/history"),
+            get_with(
+                units::history,
+                op(
+                    "unitHistory",
+                    "units",
+                    "A unit's versions, oldest first (a deleted unit's too)",
                     READ,
                     &[InvalidId, UserNotFound, UnitNotFound],
                 ),

@@ -1,4 +1,4 @@
-//! Session endpoints: ingest, append, read, list, delete.
+//! Session endpoints: ingest, append, read, list, delete, and a person's turn edits.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -8,7 +8,7 @@ use memory::store::IngestOutcome;
 use super::auth::Caller;
 use super::dto::{
     AppendIn, DeleteOut, IngestOut, SessionIn, SessionListOut, SessionOut, SessionPage,
-    SessionPath, UserPath, WaitParam,
+    SessionPath, TextPatch, TurnPath, UserPath, WaitParam,
 };
 use super::error::ApiError;
 use super::extract::{Json, Path, Query};
@@ -76,11 +76,9 @@ pub(super) async fn list(
     Path(path): Path<UserPath>,
     Query(page): Query<SessionPage>,
 ) -> Result<Reply<SessionListOut>, ApiError> {
-    let (limit, offset) = page.checked()?;
-    let sessions = engine
-        .sessions(&access, path.user()?, limit, offset)
-        .await?;
-    Ok(reply(StatusCode::OK, sessions.into()))
+    let (limit, after) = page.checked()?;
+    let (sessions, next) = engine.sessions(&access, path.user()?, limit, after).await?;
+    Ok(reply(StatusCode::OK, SessionListOut::new(sessions, next)))
 }
 
 /// `DELETE /v1/users/{user_id}/sessions/{session_id}`
@@ -92,4 +90,29 @@ pub(super) async fn delete(
     let (user, session) = path.ids()?;
     let counts = engine.delete_session(&access, user, session).await?;
     Ok(reply(StatusCode::OK, counts.into()))
+}
+
+/// `PATCH /v1/users/{user_id}/sessions/{session_id}/turns/{turn_id}`
+pub(super) async fn edit_turn(
+    State(engine): State<Engine>,
+    Caller(access): Caller,
+    Path(path): Path<TurnPath>,
+    Json(body): Json<TextPatch>,
+) -> Result<Reply<SessionOut>, ApiError> {
+    let (user, session, turn) = path.ids()?;
+    let record = engine
+        .edit_turn(&access, user, session, turn, body.text)
+        .await?;
+    Ok(reply(StatusCode::OK, record.into()))
+}
+
+/// `DELETE /v1/users/{user_id}/sessions/{session_id}/turns/{turn_id}`
+pub(super) async fn delete_turn(
+    State(engine): State<Engine>,
+    Caller(access): Caller,
+    Path(path): Path<TurnPath>,
+) -> Result<Reply<SessionOut>, ApiError> {
+    let (user, session, turn) = path.ids()?;
+    let record = engine.delete_turn(&access, user, session, turn).await?;
+    Ok(reply(StatusCode::OK, record.into()))
 }

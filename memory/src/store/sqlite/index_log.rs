@@ -10,12 +10,14 @@ use crate::{MemoryError, Result, UnitId};
 
 const ADD_UNIT: &str = "add_unit";
 const DELETE_SESSION: &str = "delete_session";
+const DELETE_UNIT: &str = "delete_unit";
 
 /// Appends one change inside the caller's transaction.
 pub(super) fn append(tx: &Transaction<'_>, op: IndexOp) -> Result<()> {
     let (name, target) = match op {
         IndexOp::AddUnit(unit) => (ADD_UNIT, unit.0),
         IndexOp::DeleteSession(session) => (DELETE_SESSION, session.0),
+        IndexOp::DeleteUnit(unit) => (DELETE_UNIT, unit.0),
     };
     tx.prepare_cached("INSERT INTO index_log (op, target) VALUES (?1, ?2)")?
         .execute(params![name, target])?;
@@ -57,6 +59,7 @@ impl SqliteStore {
                 let op = match op.as_str() {
                     ADD_UNIT => IndexOp::AddUnit(UnitId(target)),
                     DELETE_SESSION => IndexOp::DeleteSession(SessionKey(target)),
+                    DELETE_UNIT => IndexOp::DeleteUnit(UnitId(target)),
                     other => {
                         return Err(MemoryError::Corrupt {
                             reason: format!("unknown index log op {other:?} at seq {seq}"),

@@ -6,6 +6,7 @@
 
 mod audit;
 mod edges;
+mod erase;
 mod index_log;
 mod maintenance;
 mod persona;
@@ -13,12 +14,15 @@ mod schema;
 mod sessions;
 mod tenants;
 mod terms;
+mod turn_edits;
+mod unit_edits;
 
 pub use maintenance::{
     StoreFacts, StoreSummary, backup_file, facts, integrity_problems, summarize,
 };
 pub use persona::{MAX_STATEMENT_CHARS, PersonaMerge, StatementTurn};
 pub use terms::TermFrequencies;
+pub use turn_edits::TurnChange;
 mod units;
 
 use std::path::{Path, PathBuf};
@@ -68,6 +72,11 @@ impl SqliteStore {
         let mut writer = Connection::open(&path)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
         configure(&writer)?;
+        // Deleted content is overwritten with zeros where it was freed, and the temporary
+        // database a `VACUUM` builds stays in memory, never in a file outside the data
+        // directory ([`SqliteStore::scrub`]).
+        writer.pragma_update(None, "secure_delete", "ON")?;
+        writer.pragma_update(None, "temp_store", "MEMORY")?;
         schema::migrate(&mut writer)?;
         Ok(Self {
             path,

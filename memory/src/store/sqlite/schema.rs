@@ -206,6 +206,35 @@ ALTER TABLE turns ADD COLUMN channel TEXT NOT NULL DEFAULT 'chat';
 -- The channels a key may declare (a comma-separated list), NULL for any.
 ALTER TABLE api_keys ADD COLUMN channels TEXT;
 "#,
+    r#"
+-- The versions of units a person changed, so that no text is overwritten silently. They go with
+-- their session, not with the unit: a deleted unit keeps its history until its session goes.
+CREATE TABLE unit_history (
+    unit_id     INTEGER NOT NULL,
+    session_pk  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    version     INTEGER NOT NULL,
+    at          INTEGER NOT NULL,
+    actor       TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    producer    TEXT NOT NULL,
+    text        TEXT NOT NULL,
+    PRIMARY KEY (unit_id, version)
+);
+CREATE INDEX unit_history_session ON unit_history(session_pk);
+
+-- A person's edit or delete of a unit, by where the unit sits in its session (granularity and
+-- first covered turn), so that rebuilding the session keeps the edit and does not bring a
+-- deleted unit back.
+CREATE TABLE unit_overrides (
+    session_pk  INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    granularity TEXT NOT NULL,
+    first_turn  INTEGER NOT NULL REFERENCES turns(id) ON DELETE CASCADE,
+    unit_id     INTEGER NOT NULL,
+    action      TEXT NOT NULL,
+    PRIMARY KEY (session_pk, granularity, first_turn)
+) WITHOUT ROWID;
+CREATE INDEX unit_overrides_turn ON unit_overrides(first_turn);
+"#,
 ];
 
 /// Brings the database to the newest schema version.

@@ -7,7 +7,8 @@ use serde_json::json;
 
 use super::{SqliteStore, audit, index_log, persona, require_user};
 use crate::store::{
-    Actor, BuildInput, DeleteCounts, IndexOp, IngestOutcome, IngestReceipt, SessionKey, TurnWrite,
+    Actor, BuildInput, DeleteCounts, IndexOp, IngestOutcome, IngestReceipt, SessionCursor,
+    SessionKey, TurnWrite,
 };
 use crate::validate::{Limits, check_title, check_turns};
 use crate::{
@@ -15,8 +16,8 @@ use crate::{
     SessionStatus, SessionSummary, Source, Timestamp, TurnId, TurnRecord, UserRef,
 };
 
-struct SessionRow {
-    key: SessionKey,
+pub(super) struct SessionRow {
+    pub(super) key: SessionKey,
     started_at: Timestamp,
     title: Option<String>,
     status: SessionStatus,
@@ -41,7 +42,11 @@ fn find_session(conn: &Connection, user_pk: i64, id: &SessionId) -> Result<Optio
         .optional()?)
 }
 
-fn require_session(conn: &Connection, user: &UserRef, id: &SessionId) -> Result<(i64, SessionRow)> {
+pub(super) fn require_session(
+    conn: &Connection,
+    user: &UserRef,
+    id: &SessionId,
+) -> Result<(i64, SessionRow)> {
     let not_found = || MemoryError::SessionNotFound {
         user_id: user.to_string(),
         session_id: id.to_string(),
@@ -124,7 +129,7 @@ fn insert_turns(
     Ok(())
 }
 
-fn set_pending(tx: &Transaction<'_>, session: SessionKey, now: Timestamp) -> Result<()> {
+pub(super) fn set_pending(tx: &Transaction<'_>, session: SessionKey, now: Timestamp) -> Result<()> {
     tx.prepare_cached("UPDATE sessions SET status = 'pending', updated_at = ?2 WHERE id = ?1")?
         .execute(params![session.0, now.0])?;
     Ok(())
@@ -409,36 +414,46 @@ impl SqliteStore {
         })
     }
 
-    /// A user's sessions in time order, `limit` of them after skipping `offset`.
+    /// A page of a user's sessions in time order: `limit` of them after `after`, and where the
+    /// next page starts when this one is full.
     pub fn list_sessions(
         &self,
         user: &UserRef,
         limit: u32,
-        offset: u32,
-    ) -> Result<Vec<SessionSummary>> {
+        after: Option<SessionCursor>,
+    ) -> Result<(Vec<SessionSummary>, Option<SessionCursor>)> {
         self.read(|conn| {
             let user_pk = require_user(conn, user)?;
+            let after = after.unwrap_or(SessionCursor {
+                started_at: i64::MIN,
+                key: i64::MIN,
+            });
             let mut stmt = conn.prepare_cached(
                 "SELECT s.session_id, s.started_at, s.title, s.status, s.created_at,
                         (SELECT COUNT(*) FROM turns t WHERE t.session_pk = s.id),
-                        (SELECT COUNT(*) FROM units n WHERE n.session_pk = s.id)
-                 FROM sessions s WHERE s.user_pk = ?1
-                 ORDER BY s.started_at, s.id LIMIT ?2 OFFSET ?3",
+                        (SELECT COUNT(*) FROM units n WHERE n.session_pk = s.id),
+                        s.id
+                 FROM sessions s WHERE s.user_pk = ?1 AND (s.started_at, s.id) > (?2, ?3)
+                 ORDER BY s.started_at, s.id LIMIT ?4",
             )?;
-            let rows = stmt.query_map(params![user_pk, limit, offset], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, i64>(4)?,
-                    r.get::<_, u32>(5)?,
-                    r.get::<_, u32>(6)?,
-                ))
-            })?;
+            let rows =
+                stmt.query_map(params![user_pk, after.started_at, after.key, limit], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, i64>(4)?,
+                        r.get::<_, u32>(5)?,
+                        r.get::<_, u32>(6)?,
+                        r.get::<_, i64>(7)?,
+                    ))
+                })?;
             let mut out = Vec::new();
+            let mut last = None;
             for row in rows {
-                let (id, started_at, title, status, created_at, turn_count, unit_count) = row?;
+                let (id, started_at, title, status, created_at, turn_count, unit_count, key) = row?;
+                last = Some(SessionCursor { started_at, key });
                 out.push(SessionSummary {
                     session_id: SessionId::new(id)?,
                     started_at: Timestamp(started_at),
@@ -449,7 +464,8 @@ impl SqliteStore {
                     unit_count,
                 });
             }
-            Ok(out)
+            let next = (out.len() as u32 == limit).then_some(last).flatten();
+            Ok((out, next))
         })
     }
 
@@ -485,6 +501,16 @@ impl SqliteStore {
                 ..counts
             };
             index_log::append(tx, IndexOp::DeleteSession(row.key))?;
+            // The session's audit entries keep what happened and when, not what was said.
+            tx.prepare_cached(
+                "UPDATE audit_log SET before = NULL, after = NULL
+                 WHERE tenant = ?1 AND user_id = ?2 AND session_id = ?3",
+            )?
+            .execute(params![
+                user.tenant.as_str(),
+                user.user.as_str(),
+                session_id.as_str()
+            ])?;
             audit::record(
                 tx,
                 now,

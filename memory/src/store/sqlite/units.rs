@@ -13,8 +13,127 @@ use crate::{
     TurnRef, Unit, UnitFilter, UnitId, UserRef,
 };
 
+/// The query selecting a user's units that `f` keeps, with its arguments: every turn
+/// condition on one provenance turn.
+fn filter_sql(user_pk: i64, f: &SourceFilter) -> (String, Vec<rusqlite::types::Value>) {
+    use rusqlite::types::Value as Sql;
+    let mut sql = String::from(
+        "SELECT DISTINCT n.id FROM units n
+         JOIN unit_turns ut ON ut.unit_id = n.id JOIN turns t ON t.id = ut.turn_id
+         JOIN sessions s ON s.id = n.session_pk
+         WHERE n.user_pk = ?",
+    );
+    let mut args = vec![Sql::Integer(user_pk)];
+    let mut exact = |column: &str, value: Option<String>, args: &mut Vec<Sql>| {
+        if let Some(value) = value {
+            sql.push_str(&format!(" AND {column} = ?"));
+            args.push(Sql::Text(value));
+        }
+    };
+    exact("t.writer", f.writer.clone(), &mut args);
+    exact(
+        "t.channel",
+        f.channel.map(|c| c.as_str().to_owned()),
+        &mut args,
+    );
+    exact("t.speaker", f.speaker.clone(), &mut args);
+    exact("t.role", f.role.map(|r| r.as_str().to_owned()), &mut args);
+    if !f.sessions.is_empty() {
+        let marks = vec!["?"; f.sessions.len()].join(", ");
+        sql.push_str(&format!(" AND s.session_id IN ({marks})"));
+        args.extend(f.sessions.iter().map(|s| Sql::Text(s.as_str().to_owned())));
+    }
+    // The key is quoted into a JSON path by SQLite itself, so any key is one path step.
+    const PATH: &str = "'$.' || json_quote(?)";
+    for (key, value) in &f.metadata {
+        let key = Sql::Text(key.clone());
+        let (kind, exact): (&str, Option<Sql>) = match value {
+            serde_json::Value::Null => ("null", None),
+            serde_json::Value::Bool(true) => ("true", None),
+            serde_json::Value::Bool(false) => ("false", None),
+            serde_json::Value::String(s) => ("text", Some(Sql::Text(s.clone()))),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => ("integer", Some(Sql::Integer(i))),
+                None => ("real", Some(Sql::Real(n.as_f64().unwrap_or(f64::NAN)))),
+            },
+            // Arrays and objects are refused before a filter is made; nothing matches them.
+            _ => ("none", None),
+        };
+        sql.push_str(&format!(" AND json_type(t.metadata, {PATH}) = ?"));
+        args.push(key.clone());
+        args.push(Sql::Text(kind.to_owned()));
+        if let Some(exact) = exact {
+            sql.push_str(&format!(" AND json_extract(t.metadata, {PATH}) = ?"));
+            args.push(key);
+            args.push(exact);
+        }
+    }
+    (sql, args)
+}
+
+/// A stored unit of a session as a rebuild compares it with the built ones.
+struct StoredUnit {
+    granularity: String,
+    text: String,
+    producer: String,
+    /// The turns it covers, by id.
+    turns: Vec<i64>,
+}
+
+/// A session's stored units by id, each with the turns it covers.
+fn stored_units(conn: &Connection, session: SessionKey) -> Result<HashMap<i64, StoredUnit>> {
+    let mut units: HashMap<i64, StoredUnit> = HashMap::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, granularity, text, producer FROM units WHERE session_pk = ?1",
+    )?;
+    let rows = stmt.query_map([session.0], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            StoredUnit {
+                granularity: r.get(1)?,
+                text: r.get(2)?,
+                producer: r.get(3)?,
+                turns: Vec::new(),
+            },
+        ))
+    })?;
+    for row in rows {
+        let (id, unit) = row?;
+        units.insert(id, unit);
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT ut.unit_id, ut.turn_id FROM unit_turns ut JOIN units u ON u.id = ut.unit_id
+         WHERE u.session_pk = ?1 ORDER BY ut.turn_id",
+    )?;
+    let rows = stmt.query_map([session.0], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    for row in rows {
+        let (unit, turn) = row?;
+        if let Some(u) = units.get_mut(&unit) {
+            u.turns.push(turn);
+        }
+    }
+    Ok(units)
+}
+
+/// The units a person edited in a session, by their place (granularity and first turn id).
+fn edited_places(conn: &Connection, session: SessionKey) -> Result<HashMap<(String, i64), i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT granularity, first_turn, unit_id FROM unit_overrides
+         WHERE session_pk = ?1 AND action = 'edited'",
+    )?;
+    let rows = stmt.query_map([session.0], |r| {
+        Ok((
+            (r.get::<_, String>(0)?, r.get::<_, i64>(1)?),
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Encodes a vector as little-endian `f32`s.
-fn encode_vector(v: &[f32]) -> Vec<u8> {
+pub(super) fn encode_vector(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
@@ -26,7 +145,7 @@ pub(super) fn decode_vector(bytes: &[u8]) -> Vec<f32> {
         .collect()
 }
 
-fn parse_granularity(value: &str) -> Result<Granularity> {
+pub(super) fn parse_granularity(value: &str) -> Result<Granularity> {
     value.parse().map_err(|e| MemoryError::Corrupt {
         reason: format!("stored unit has {e}"),
     })
@@ -147,6 +266,16 @@ const INDEXED_SELECT: &str = "SELECT n.id, u.user_id, n.session_pk, n.granularit
     u.tenant
     FROM units n JOIN users u ON u.id = n.user_pk";
 
+/// One stored unit as the derived indexes see it, read in the caller's transaction.
+pub(super) fn load_indexed(conn: &Connection, unit: UnitId) -> Result<Option<IndexedUnit>> {
+    let sql = format!("{INDEXED_SELECT} WHERE n.id = ?1");
+    conn.prepare_cached(&sql)?
+        .query_row([unit.0], indexed_unit)
+        .optional()?
+        .map(to_indexed)
+        .transpose()
+}
+
 fn to_indexed(row: RawIndexed) -> Result<IndexedUnit> {
     Ok(IndexedUnit {
         unit_id: UnitId(row.unit_id),
@@ -165,9 +294,11 @@ fn to_indexed(row: RawIndexed) -> Result<IndexedUnit> {
 impl SqliteStore {
     /// Replaces every unit of a session with the built ones, records its terms and association
     /// edges, marks it ready and logs the changes for the full-text index, all in one
-    /// transaction. Returns the new unit ids in input order, or `None` if the session was
-    /// deleted meanwhile or has gained turns since the units were built (the caller builds it
-    /// again).
+    /// transaction. A built unit takes the id of the stored unit it stands for: a person's edit
+    /// in its place (see [`SqliteStore::unit_overrides`]), or a unit of the same granularity,
+    /// text and turns; so ids survive rebuilds that leave a unit unchanged. Returns the unit ids
+    /// in input order, or `None` if the session was deleted meanwhile or has gained turns since
+    /// the units were built (the caller builds it again).
     pub fn replace_units(
         &self,
         build: SessionBuild<'_>,
@@ -195,17 +326,31 @@ impl SqliteStore {
             if turn_ids.len() != built_turns {
                 return Ok(None);
             }
-            let removed = tx
-                .prepare_cached("DELETE FROM units WHERE session_pk = ?1")?
-                .execute([session.0])?;
-            if removed > 0 {
-                index_log::append(tx, IndexOp::DeleteSession(session))?;
+            let mut old = stored_units(tx, session)?;
+            let had_units = !old.is_empty();
+            let edited = edited_places(tx, session)?;
+            // Units a rebuild may keep, by content; a person's edits are kept by place instead.
+            let mut by_content: HashMap<(String, String, Vec<i64>), Vec<i64>> = HashMap::new();
+            for (id, o) in &old {
+                if o.producer != "edited" {
+                    by_content
+                        .entry((o.granularity.clone(), o.text.clone(), o.turns.clone()))
+                        .or_default()
+                        .push(*id);
+                }
             }
+            let mut reused: HashSet<i64> = HashSet::new();
             let mut insert_unit = tx.prepare_cached(
                 "INSERT INTO units (user_pk, session_pk, granularity, ordinal, text, event_time,
                                     producer, version, created_at, updated_at, embedding)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?8, ?9)",
             )?;
+            let mut update_unit = tx.prepare_cached(
+                "UPDATE units SET ordinal = ?2, event_time = ?3, producer = ?4 WHERE id = ?1",
+            )?;
+            let mut clear_turns = tx.prepare_cached("DELETE FROM unit_turns WHERE unit_id = ?1")?;
+            let mut clear_edges =
+                tx.prepare_cached("DELETE FROM unit_edges WHERE src = ?1 OR dst = ?1")?;
             let mut insert_turn = tx.prepare_cached(
                 "INSERT OR IGNORE INTO unit_turns (unit_id, turn_id) VALUES (?1, ?2)",
             )?;
@@ -213,18 +358,7 @@ impl SqliteStore {
             let mut per_granularity: HashMap<&str, usize> = HashMap::new();
             for unit in units {
                 let d = &unit.draft;
-                insert_unit.execute(params![
-                    user_pk,
-                    session.0,
-                    d.granularity.as_str(),
-                    d.ordinal,
-                    d.text,
-                    d.event_time.0,
-                    d.producer.to_stored(),
-                    now.0,
-                    encode_vector(&unit.embedding),
-                ])?;
-                let id = tx.last_insert_rowid();
+                let mut covered = Vec::with_capacity(d.turn_positions.len());
                 for &position in &d.turn_positions {
                     let turn =
                         turn_ids
@@ -234,11 +368,69 @@ impl SqliteStore {
                                     "unit covers turn position {position} the session lacks"
                                 ),
                             })?;
+                    covered.push(*turn);
+                }
+                covered.sort_unstable();
+                covered.dedup();
+                let granularity = d.granularity.as_str();
+                let place = covered
+                    .first()
+                    .map(|&first| (granularity.to_owned(), first));
+                let same = if d.producer == Producer::Edited {
+                    place
+                        .and_then(|p| edited.get(&p).copied())
+                        .filter(|id| old.contains_key(id) && !reused.contains(id))
+                } else {
+                    by_content
+                        .get_mut(&(granularity.to_owned(), d.text.clone(), covered.clone()))
+                        .and_then(Vec::pop)
+                };
+                let id = match same {
+                    Some(id) => {
+                        update_unit.execute(params![
+                            id,
+                            d.ordinal,
+                            d.event_time.0,
+                            d.producer.to_stored()
+                        ])?;
+                        // Its associations are found again below, as for a new unit.
+                        clear_edges.execute([id])?;
+                        clear_turns.execute([id])?;
+                        reused.insert(id);
+                        id
+                    }
+                    None => {
+                        insert_unit.execute(params![
+                            user_pk,
+                            session.0,
+                            granularity,
+                            d.ordinal,
+                            d.text,
+                            d.event_time.0,
+                            d.producer.to_stored(),
+                            now.0,
+                            encode_vector(&unit.embedding),
+                        ])?;
+                        tx.last_insert_rowid()
+                    }
+                };
+                for turn in &covered {
                     insert_turn.execute(params![id, turn])?;
                 }
-                index_log::append(tx, IndexOp::AddUnit(UnitId(id)))?;
-                *per_granularity.entry(d.granularity.as_str()).or_default() += 1;
+                *per_granularity.entry(granularity).or_default() += 1;
                 ids.push(UnitId(id));
+            }
+            old.retain(|id, _| !reused.contains(id));
+            let removed = old.len();
+            let mut delete_unit = tx.prepare_cached("DELETE FROM units WHERE id = ?1")?;
+            for id in old.keys() {
+                delete_unit.execute([id])?;
+            }
+            if had_units {
+                index_log::append(tx, IndexOp::DeleteSession(session))?;
+            }
+            for id in &ids {
+                index_log::append(tx, IndexOp::AddUnit(*id))?;
             }
             let mut insert_edge = tx.prepare_cached(
                 "INSERT OR REPLACE INTO unit_edges (src, dst, weight)
@@ -263,7 +455,7 @@ impl SqliteStore {
                 Some(&session_id),
                 None,
                 (removed > 0).then(|| json!({ "unit_count": removed })),
-                Some(json!({ "units": per_granularity })),
+                Some(json!({ "units": per_granularity, "kept": reused.len() })),
             )?;
             Ok(Some(ids))
         })
@@ -360,16 +552,9 @@ impl SqliteStore {
     pub fn units_from(&self, user: &UserRef, sources: &SourceFilter) -> Result<HashSet<UnitId>> {
         self.read(|conn| {
             let user_pk = require_user(conn, user)?;
-            let mut stmt = conn.prepare_cached(
-                "SELECT DISTINCT n.id FROM units n
-                 JOIN unit_turns ut ON ut.unit_id = n.id JOIN turns t ON t.id = ut.turn_id
-                 WHERE n.user_pk = ?1 AND (?2 IS NULL OR t.writer = ?2)
-                   AND (?3 IS NULL OR t.channel = ?3)",
-            )?;
-            let rows = stmt.query_map(
-                params![user_pk, sources.writer, sources.channel.map(|c| c.as_str())],
-                |r| r.get::<_, i64>(0),
-            )?;
+            let (sql, args) = filter_sql(user_pk, sources);
+            let mut stmt = conn.prepare(&sql)?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| r.get::<_, i64>(0))?;
             Ok(rows
                 .map(|id| id.map(UnitId))
                 .collect::<rusqlite::Result<_>>()?)

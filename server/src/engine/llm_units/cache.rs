@@ -50,4 +50,12 @@ impl ReplyCache {
         }
         entries.insert((input.session_key, digest(input)), reading.clone());
     }
+
+    /// Drops every reading of these sessions (deleted or erased); returns how many went.
+    pub(crate) fn forget(&self, sessions: &[SessionKey]) -> usize {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let before = entries.len();
+        entries.retain(|(key, _), _| !sessions.contains(key));
+        before - entries.len()
+    }
 }

@@ -7,19 +7,25 @@ mod persona;
 mod search;
 mod sessions;
 mod units;
+mod users;
 
 pub(crate) use admin::{
     CreatedKeyOut, KeyIn, KeyListOut, KeyOut, KeyQuery, LlmOut, StatsOut, TenantDeletedOut,
     TenantIn, TenantListOut, TenantOut,
 };
 pub(crate) use context::{ContextIn, ContextOut};
-pub(crate) use paths::{KeyPath, SessionPath, StatementPath, TenantPath, UnitPath, UserPath};
+pub(crate) use paths::{
+    KeyPath, SessionPath, StatementPath, TenantPath, TurnPath, UnitPath, UserPath,
+};
 pub(crate) use persona::{HistoryOut, PersonaOut, PersonaQuery, StatementOut, StatementPatch};
 pub(crate) use search::{SearchIn, SearchOut};
 pub(crate) use sessions::{
     AppendIn, DeleteOut, IngestOut, SessionIn, SessionListOut, SessionOut, SessionPage, WaitParam,
 };
-pub(crate) use units::{UnitListOut, UnitOut, UnitQuery};
+pub(crate) use units::{
+    TextPatch, UnitDeletedOut, UnitHistoryOut, UnitListOut, UnitOut, UnitQuery,
+};
+pub(crate) use users::{AuditListOut, AuditParams, EraseOut};
 
 use memory::{SessionId, Timestamp, UserId};
 use schemars::{Schema, SchemaGenerator, json_schema};

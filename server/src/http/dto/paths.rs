@@ -1,6 +1,6 @@
 //! Path parameters, named so that the OpenAPI document names and describes each one.
 
-use memory::{SessionId, TenantId, UserId};
+use memory::{SessionId, TenantId, TurnId, UserId};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -53,6 +53,29 @@ pub(crate) struct UnitPath {
 impl UnitPath {
     pub(crate) fn ids(self) -> Result<(UserId, i64), ApiError> {
         Ok((super::user_id(self.user_id)?, self.unit_id))
+    }
+}
+
+/// `{user_id}`, `{session_id}` and `{turn_id}`
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(crate) struct TurnPath {
+    /// The user whose memory this is.
+    #[schemars(schema_with = "super::id_schema")]
+    user_id: String,
+    /// The session.
+    #[schemars(schema_with = "super::id_schema")]
+    session_id: String,
+    /// The turn's number (`turn_id` in a session's turns).
+    turn_id: i64,
+}
+
+impl TurnPath {
+    pub(crate) fn ids(self) -> Result<(UserId, SessionId, TurnId), ApiError> {
+        Ok((
+            super::user_id(self.user_id)?,
+            super::session_id(self.session_id)?,
+            TurnId(self.turn_id),
+        ))
     }
 }
 

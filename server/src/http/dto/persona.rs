@@ -2,13 +2,13 @@
 
 use std::collections::HashMap;
 
-use memory::persona::{Statement, StatementEdit, StatementKind, StatementVersion};
+use memory::persona::{Statement, StatementEdit, StatementKind};
 use memory::store::{MAX_STATEMENT_CHARS, StatementTurn};
 use memory::{Channel, Role, TurnId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Persona, PersonaFilter};
+use crate::engine::{Persona, PersonaFilter, StatementHistory, StatementView};
 use crate::http::codes::Code;
 use crate::http::error::ApiError;
 
@@ -133,26 +133,11 @@ impl StatementOut {
                 .collect(),
         }
     }
+}
 
-    /// A statement without its turns' session details (edits, history).
-    pub(crate) fn bare(s: Statement) -> Self {
-        let turns = s
-            .turns
-            .iter()
-            .map(|&turn_id| StatementTurnOut {
-                turn_id: turn_id.0,
-                session_id: String::new(),
-                external_id: None,
-                speaker: String::new(),
-                role: None,
-                writer: None,
-                channel: None,
-            })
-            .collect();
-        Self {
-            turns,
-            ..Self::new(s, &HashMap::new())
-        }
+impl From<StatementView> for StatementOut {
+    fn from(v: StatementView) -> Self {
+        Self::new(v.statement, &v.turns)
     }
 }
 
@@ -231,18 +216,19 @@ pub(crate) struct HistoryOut {
     versions: Vec<VersionOut>,
 }
 
-impl HistoryOut {
-    pub(crate) fn new(statement: Statement, versions: Vec<StatementVersion>) -> Self {
+impl From<StatementHistory> for HistoryOut {
+    fn from(h: StatementHistory) -> Self {
         Self {
-            statement: StatementOut::bare(statement),
-            versions: versions
+            statement: StatementOut::new(h.statement, &h.turns),
+            versions: h
+                .versions
                 .into_iter()
                 .map(|v| VersionOut {
                     version: v.version,
                     at: v.at.to_rfc3339(),
                     actor: v.actor,
                     action: v.action,
-                    statement: StatementOut::bare(v.statement),
+                    statement: StatementOut::new(v.statement, &h.turns),
                 })
                 .collect(),
         }

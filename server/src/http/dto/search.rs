@@ -1,6 +1,6 @@
 //! Search wire types.
 
-use memory::{Channel, Granularity, SourceFilter, TimeRange};
+use memory::{Channel, Granularity, Role, SessionId, SourceFilter, TimeRange};
 use retrieval::router::RouteWeight;
 use retrieval::{Fusion, MemGasOverrides, SearchParams, StrategyChoice, StrategyKind};
 use schemars::JsonSchema;
@@ -61,6 +61,94 @@ pub(crate) struct SearchIn {
     /// Only units with a provenance turn that came through this channel.
     #[serde(default)]
     channel: Option<Channel>,
+    /// Exact-match filters on the units' sessions and provenance turns, applied before ranking
+    /// in both strategies.
+    #[serde(default)]
+    filter: Option<FilterIn>,
+}
+
+/// Exact-match filters of a search: units of the sessions named, with a provenance turn that
+/// matches every other filter given (one turn matching all, `writer` and `channel` included).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FilterIn {
+    /// The turn's speaker.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = MAX_FILTER_TEXT))]
+    speaker: Option<String>,
+    /// The turn's role.
+    #[serde(default)]
+    role: Option<Role>,
+    /// Only units of these sessions (1 to 100 ids).
+    #[serde(default)]
+    #[schemars(schema_with = "super::optional_ids_schema")]
+    session_ids: Option<Vec<String>>,
+    /// Keys of the turn's metadata with the value each must hold: a string, number, boolean
+    /// or null (at most 16 keys).
+    #[serde(default)]
+    #[schemars(schema_with = "metadata_filter_schema")]
+    metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// The longest speaker name or metadata key a filter may name.
+const MAX_FILTER_TEXT: usize = 1_000;
+/// The most sessions and metadata keys one filter may name.
+const MAX_FILTER_SESSIONS: usize = 100;
+const MAX_FILTER_KEYS: usize = 16;
+
+fn metadata_filter_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": ["object", "null"],
+        "maxProperties": MAX_FILTER_KEYS,
+        "additionalProperties": {"type": ["string", "number", "boolean", "null"]}
+    })
+}
+
+impl FilterIn {
+    /// Fills `sources` with the checked filters.
+    fn apply(self, sources: &mut SourceFilter) -> Result<(), ApiError> {
+        let bad = |reason: String| ApiError::new(Code::InvalidField, reason);
+        if let Some(speaker) = &self.speaker
+            && (speaker.is_empty() || speaker.chars().count() > MAX_FILTER_TEXT)
+        {
+            return Err(bad(format!(
+                "filter.speaker must be 1 to {MAX_FILTER_TEXT} characters"
+            )));
+        }
+        let sessions = self.session_ids.unwrap_or_default();
+        if sessions.len() > MAX_FILTER_SESSIONS {
+            return Err(bad(format!(
+                "filter.session_ids names at most {MAX_FILTER_SESSIONS} sessions"
+            )));
+        }
+        let metadata: Vec<(String, serde_json::Value)> =
+            self.metadata.unwrap_or_default().into_iter().collect();
+        if metadata.len() > MAX_FILTER_KEYS {
+            return Err(bad(format!(
+                "filter.metadata names at most {MAX_FILTER_KEYS} keys"
+            )));
+        }
+        for (key, value) in &metadata {
+            if key.is_empty() || key.chars().count() > MAX_FILTER_TEXT {
+                return Err(bad(format!(
+                    "filter.metadata keys must be 1 to {MAX_FILTER_TEXT} characters"
+                )));
+            }
+            if value.is_array() || value.is_object() {
+                return Err(bad(format!(
+                    "filter.metadata.{key} must be a string, number, boolean or null"
+                )));
+            }
+        }
+        sources.speaker = self.speaker;
+        sources.role = self.role;
+        sources.sessions = sessions
+            .into_iter()
+            .map(SessionId::new)
+            .collect::<Result<_, _>>()?;
+        sources.metadata = metadata;
+        Ok(())
+    }
 }
 
 /// A search as the engine takes it, and how to lay out its results.
@@ -95,12 +183,17 @@ impl SearchIn {
                 memgas: self.memgas,
             },
         };
+        let mut sources = SourceFilter {
+            writer: self.writer,
+            channel: self.channel,
+            ..SourceFilter::default()
+        };
+        if let Some(filter) = self.filter {
+            filter.apply(&mut sources)?;
+        }
         Ok(SearchRequest {
             params,
-            sources: SourceFilter {
-                writer: self.writer,
-                channel: self.channel,
-            },
+            sources,
             group_by: self.group_by,
             explain: self.explain,
         })

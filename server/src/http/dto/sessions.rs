@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use memory::store::{DeleteCounts, IngestOutcome};
+use memory::store::{DeleteCounts, IngestOutcome, SessionCursor};
 use memory::{
     Channel, NewTurn, Role, SessionDraft, SessionId, SessionRecord, SessionStatus, SessionSummary,
     Timestamp,
@@ -118,10 +118,10 @@ pub(crate) struct SessionPage {
     #[serde(default = "default_page")]
     #[schemars(range(min = 1, max = 1000))]
     limit: u32,
-    /// Skip this many sessions first.
+    /// Sessions after this cursor: the `next_after` of the previous page.
     #[serde(default)]
-    #[schemars(range(max = u32::MAX))]
-    offset: u32,
+    #[schemars(length(min = 1, max = 64))]
+    after: Option<String>,
 }
 
 fn default_page() -> u32 {
@@ -129,15 +129,24 @@ fn default_page() -> u32 {
 }
 
 impl SessionPage {
-    /// The limit and offset, once checked.
-    pub(crate) fn checked(&self) -> Result<(u32, u32), ApiError> {
+    /// The limit and cursor, once checked.
+    pub(crate) fn checked(&self) -> Result<(u32, Option<SessionCursor>), ApiError> {
         if self.limit == 0 || self.limit > 1_000 {
             return Err(ApiError::new(
                 Code::InvalidQuery,
                 "limit must be between 1 and 1000",
             ));
         }
-        Ok((self.limit, self.offset))
+        let after = match &self.after {
+            None => None,
+            Some(text) => Some(SessionCursor::parse(text).ok_or_else(|| {
+                ApiError::new(
+                    Code::InvalidQuery,
+                    "after must be the next_after of an earlier page",
+                )
+            })?),
+        };
+        Ok((self.limit, after))
     }
 }
 
@@ -288,14 +297,15 @@ pub(crate) struct SessionSummaryOut {
     unit_count: u32,
 }
 
-/// A page of a user's sessions.
+/// A page of a user's sessions in time order; `next_after` continues when the page was full.
 #[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct SessionListOut {
     sessions: Vec<SessionSummaryOut>,
+    next_after: Option<String>,
 }
 
-impl From<Vec<SessionSummary>> for SessionListOut {
-    fn from(list: Vec<SessionSummary>) -> Self {
+impl SessionListOut {
+    pub(crate) fn new(list: Vec<SessionSummary>, next: Option<SessionCursor>) -> Self {
         Self {
             sessions: list
                 .into_iter()
@@ -309,6 +319,7 @@ impl From<Vec<SessionSummary>> for SessionListOut {
                     unit_count: s.unit_count,
                 })
                 .collect(),
+            next_after: next.map(SessionCursor::encode),
         }
     }
 }

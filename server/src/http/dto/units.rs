@@ -1,5 +1,6 @@
 //! Unit wire types.
 
+use memory::store::UnitVersion;
 use memory::{Channel, Granularity, Role, SessionId, TurnRef, Unit, UnitFilter, UnitId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -161,6 +162,73 @@ impl UnitListOut {
         Self {
             units: units.into_iter().map(UnitOut::from).collect(),
             next_after,
+        }
+    }
+}
+
+/// A person's correction of a unit's or a turn's text.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TextPatch {
+    /// The new text (at most `limits.max_text_chars` characters).
+    #[schemars(schema_with = "super::text_schema")]
+    pub(crate) text: String,
+}
+
+/// One version of a unit.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct UnitVersionOut {
+    version: u32,
+    at: String,
+    /// `worker` for a build, else the key id of the person's client.
+    actor: String,
+    /// `built`, `edited` or `deleted`.
+    action: String,
+    producer: String,
+    text: String,
+}
+
+impl From<UnitVersion> for UnitVersionOut {
+    fn from(v: UnitVersion) -> Self {
+        Self {
+            version: v.version,
+            at: v.at.to_rfc3339(),
+            actor: v.actor,
+            action: v.action,
+            producer: v.producer,
+            text: v.text,
+        }
+    }
+}
+
+/// A deleted unit: the version that records its deletion.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct UnitDeletedOut {
+    unit_id: i64,
+    deleted: UnitVersionOut,
+}
+
+impl UnitDeletedOut {
+    pub(crate) fn new(unit_id: UnitId, version: UnitVersion) -> Self {
+        Self {
+            unit_id: unit_id.0,
+            deleted: version.into(),
+        }
+    }
+}
+
+/// Every version of a unit, oldest first.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct UnitHistoryOut {
+    unit_id: i64,
+    versions: Vec<UnitVersionOut>,
+}
+
+impl UnitHistoryOut {
+    pub(crate) fn new(unit_id: UnitId, versions: Vec<UnitVersion>) -> Self {
+        Self {
+            unit_id: unit_id.0,
+            versions: versions.into_iter().map(UnitVersionOut::from).collect(),
         }
     }
 }
