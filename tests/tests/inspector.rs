@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -38,7 +39,10 @@ impl Driver {
             .into_iter()
             .find(|b| Command::new(b).arg("--version").output().is_ok())
             .expect("chromedriver is installed: run ./scripts/setup-browser");
+        // In a process group of its own, with the browsers it starts, so that dropping the
+        // driver stops them all even when a failed step never closed the session.
         let mut child = Command::new(binary)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1")
             .stdout(Stdio::piped())
@@ -64,7 +68,8 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.child.wait();
     }
 }
