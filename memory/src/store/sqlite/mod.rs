@@ -15,6 +15,7 @@ mod sessions;
 mod tenants;
 mod terms;
 mod turn_edits;
+mod unit_build;
 mod unit_edits;
 
 pub use maintenance::{
