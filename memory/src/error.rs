@@ -65,6 +65,13 @@ pub enum MemoryError {
         "unit {unit_id} is a fact unit: it shows a persona statement, so edit or delete the statement (PATCH or DELETE /v1/users/{{user_id}}/persona/statements/{{statement_id}})"
     )]
     FactUnit { unit_id: i64 },
+    #[error("invalid archive: {reason}")]
+    InvalidArchive { reason: String },
+    #[error(
+        "user {user_id} already has memory; an archive is imported into an empty user (erase it \
+         first with DELETE /v1/users/{user_id}, or import under another user id)"
+    )]
+    UserNotEmpty { user_id: String },
     #[error("persona statement {statement_id} not found")]
     StatementNotFound { statement_id: i64 },
     #[error("tenant {tenant_id} not found")]
@@ -168,7 +175,8 @@ impl MemoryError {
             | Self::FieldTooLong { .. }
             | Self::TooManyTurns { .. }
             | Self::DuplicateExternalId { .. }
-            | Self::InvalidField { .. } => ErrorKind::InvalidInput,
+            | Self::InvalidField { .. }
+            | Self::InvalidArchive { .. } => ErrorKind::InvalidInput,
             Self::UserNotFound { .. }
             | Self::SessionNotFound { .. }
             | Self::UnitNotFound { .. }
@@ -180,7 +188,8 @@ impl MemoryError {
             | Self::DataDirLocked { .. }
             | Self::TenantExists { .. }
             | Self::TenantNotEmpty { .. }
-            | Self::FactUnit { .. } => ErrorKind::Conflict,
+            | Self::FactUnit { .. }
+            | Self::UserNotEmpty { .. } => ErrorKind::Conflict,
             Self::EmbedderUnavailable { .. } => ErrorKind::Unavailable,
             Self::DimensionMismatch { .. }
             | Self::Embedding { .. }

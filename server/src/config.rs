@@ -41,6 +41,8 @@ pub struct ServerConfig {
     pub bind: SocketAddr,
     /// Largest request body, in bytes.
     pub max_body_bytes: usize,
+    /// Largest archive `POST /v1/users/{user_id}/import` accepts, in bytes.
+    pub max_archive_bytes: usize,
     /// Requests taking longer than this many seconds are answered 503 `timeout`.
     pub request_timeout_secs: u64,
     /// Longest request target (path and query), in bytes; longer ones get 414 `uri_too_long`.
@@ -64,6 +66,7 @@ impl Default for ServerConfig {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 7700)),
             max_body_bytes: 8 * 1024 * 1024,
+            max_archive_bytes: 256 * 1024 * 1024,
             request_timeout_secs: 60,
             max_uri_bytes: 8 * 1024,
             max_headers: 100,
@@ -260,6 +263,9 @@ impl Config {
         }
         if self.server.max_body_bytes < 1024 {
             return bad("server.max_body_bytes must be at least 1024");
+        }
+        if self.server.max_archive_bytes < self.server.max_body_bytes {
+            return bad("server.max_archive_bytes must be at least server.max_body_bytes");
         }
         if self.server.max_uri_bytes < 256 || self.server.max_header_bytes < 1024 {
             return bad(

@@ -4,6 +4,7 @@
 //! The engine is a library so that the CLI, the evaluation harness and the tests run exactly
 //! the wiring that `mnemo serve` runs.
 
+pub mod archive;
 mod config;
 pub mod engine;
 mod error;

@@ -181,9 +181,14 @@ pub fn minimal(doc: &Value, schema: &Value) -> Value {
     }
 }
 
-/// The operation's request body: a minimal valid value of its schema, if it takes one.
+/// The operation's request body: a minimal valid value of its schema, if it takes one; for an
+/// archive (JSON Lines), the document's example as a string.
 pub fn minimal_body(doc: &Value, op: &Operation) -> Option<Value> {
-    let schema = op.spec["requestBody"]["content"]["application/json"].get("schema")?;
+    let content = &op.spec["requestBody"]["content"];
+    if let Some(example) = content["application/x-ndjson"].get("example") {
+        return Some(example.clone());
+    }
+    let schema = content["application/json"].get("schema")?;
     Some(minimal(doc, schema))
 }
 

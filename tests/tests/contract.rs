@@ -40,8 +40,15 @@ async fn send(
     if let Some(auth) = auth {
         request = request.header("authorization", auth);
     }
-    if let Some(body) = body {
-        request = request.json(body);
+    match body {
+        // An archive: JSON Lines, sent as the text it is.
+        Some(Value::String(lines)) => {
+            request = request
+                .header("content-type", "application/x-ndjson")
+                .body(lines.clone());
+        }
+        Some(body) => request = request.json(body),
+        None => {}
     }
     let response = request.send().await.unwrap();
     let (status, headers) = (response.status(), response.headers().clone());
@@ -422,6 +429,10 @@ fn schemathesis(base: &str, auth: &str, filter: (&str, &str), report: &Path) {
         .args(["--generation-database", "none"])
         .arg("--report-junit-path")
         .arg(report)
+        .env(
+            "SCHEMATHESIS_HOOKS",
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("api/schemathesis_hooks.py"),
+        )
         // Its own caches go beside the report, not into the repository.
         .current_dir(report.parent().unwrap())
         .output()
@@ -521,7 +532,9 @@ async fn a_client_generated_from_the_document_stores_and_searches() {
         std::env::var("PATH").unwrap_or_default()
     );
     let output = Command::new(&generator)
-        .args(["generate", "--meta", "none", "--path"])
+        .args(["generate", "--meta", "none", "--config"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("api/client-config.yaml"))
+        .arg("--path")
         .arg(openapi::committed_path())
         .arg("--output-path")
         .arg(&package)

@@ -375,8 +375,13 @@ async fn a_person_inspects_edits_and_erases_memory_in_a_browser() {
     screenshot(&client, "10-phone").await;
     client.set_window_size(1280, 800).await.unwrap();
 
-    // Erase, only after the user id is typed.
+    // Export: the archive is downloaded with the key, and what it holds is told.
     go(&client, &format!("{ui}#/users/{user}/erase")).await;
+    click(&client, "#export-button").await;
+    let exported = wait_text(&client, "#export-status", "Downloaded").await;
+    assert!(exported.contains("3 sessions"), "{exported}");
+
+    // Erase, only after the user id is typed.
     let button = find(&client, "#erase-button").await;
     assert!(button.attr("disabled").await.unwrap().is_some());
     type_into(&client, "#erase-confirm", "not-the-user").await;

@@ -3,11 +3,12 @@
 //! The full-text and vector indexes are derived from the record store and live in
 //! [`crate::text_index`] and [`crate::vector_index`].
 
+pub mod archive;
 mod sqlite;
 
 pub use sqlite::{
-    MAX_STATEMENT_CHARS, PersonaMerge, StatementTurn, StoreFacts, StoreSummary, TermFrequencies,
-    TurnChange, backup_file, facts, integrity_problems, summarize,
+    ImportInput, ImportedUser, MAX_STATEMENT_CHARS, PersonaMerge, StatementTurn, StoreFacts,
+    StoreSummary, TermFrequencies, TurnChange, backup_file, facts, integrity_problems, summarize,
 };
 
 pub use sqlite::SqliteStore;

@@ -192,7 +192,7 @@ impl Engine {
 
     /// How long an ingest with `wait` waits for its build: most of the request timeout, so
     /// that the answer (stored, still building) comes before the timeout would.
-    fn wait_limit(&self) -> Duration {
+    pub(super) fn wait_limit(&self) -> Duration {
         let timeout = Duration::from_secs(self.inner.config.server.request_timeout_secs);
         timeout.mul_f64(0.9)
     }

@@ -3,6 +3,7 @@
 
 pub mod access;
 mod admin;
+mod archive;
 mod association;
 mod audit;
 mod consistency;
@@ -25,6 +26,7 @@ mod worker;
 
 pub use access::{Access, Internal, UserPass};
 pub use admin::{CreatedKey, NewKey};
+pub use archive::ImportReport;
 pub use context::{
     Citation, Context, ContextMix, ContextRequest, MAX_CONTEXT_TOKENS, MIN_CONTEXT_TOKENS,
 };

@@ -74,6 +74,8 @@ error_codes! {
         "A query-string parameter is unknown or out of range, or a search asks for something it cannot do.";
     InvalidPath = BAD_REQUEST, "invalid_path",
         "A segment of the path cannot be read, such as a unit id that is not a number.";
+    InvalidArchive = BAD_REQUEST, "invalid_archive",
+        "An archive to import cannot be read: not a mnemo user archive, a format version this mnemo does not read, cut short (no end line), or a record that fails the checks an ingest applies or names something the archive lacks. The message names the line; nothing was stored.";
     BadRequest = BAD_REQUEST, "bad_request",
         "The request line or a header is not HTTP/1.1 that the server can parse; the connection is closed.";
     Unauthenticated = UNAUTHORIZED, "unauthenticated",
@@ -106,12 +108,14 @@ error_codes! {
         "A tenant with this id already exists.";
     TenantNotEmpty = CONFLICT, "tenant_not_empty",
         "The tenant still has stored sessions; delete them first.";
+    UserNotEmpty = CONFLICT, "user_not_empty",
+        "An archive is imported only into a user without sessions and persona statements; erase the user first or import under another id.";
     PayloadTooLarge = PAYLOAD_TOO_LARGE, "payload_too_large",
-        "The body is larger than `server.max_body_bytes`.";
+        "The body is larger than `server.max_body_bytes` (`server.max_archive_bytes` for an archive import).";
     UriTooLong = URI_TOO_LONG, "uri_too_long",
         "The request's path and query are longer than `server.max_uri_bytes`.";
     UnsupportedMediaType = UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
-        "The body's content type is not `application/json`.";
+        "The body's content type is not `application/json` (for an archive import: not `application/x-ndjson`).";
     RateLimited = TOO_MANY_REQUESTS, "rate_limited",
         "The key has used up its ingest or search rate; sent with `Retry-After` in whole seconds.";
     HeadersTooLarge = REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large",
@@ -155,6 +159,8 @@ impl From<&MemoryError> for Code {
             MemoryError::KeyNotFound { .. } => Self::KeyNotFound,
             MemoryError::SessionConflict { .. } => Self::SessionConflict,
             MemoryError::FactUnit { .. } => Self::FactUnit,
+            MemoryError::InvalidArchive { .. } => Self::InvalidArchive,
+            MemoryError::UserNotEmpty { .. } => Self::UserNotEmpty,
             MemoryError::EmbedderUnavailable { .. } => Self::EmbedderUnavailable,
             // Only opening a data directory fails this way, before any request is served.
             MemoryError::DataDirLocked { .. } => Self::Unavailable,

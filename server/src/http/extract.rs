@@ -22,14 +22,38 @@ use super::openapi::{BODY_CODES, input};
 #[derive(Debug)]
 pub(crate) struct Json<T>(pub(crate) T);
 
-fn is_json(content_type: &str) -> bool {
-    let mime = content_type
+/// The media type of a `Content-Type` value, without parameters, in lower case.
+pub(super) fn media_type(content_type: &str) -> String {
+    content_type
         .split(';')
         .next()
         .unwrap_or("")
         .trim()
-        .to_ascii_lowercase();
+        .to_ascii_lowercase()
+}
+
+fn is_json(content_type: &str) -> bool {
+    let mime = media_type(content_type);
     mime == "application/json" || mime.ends_with("+json")
+}
+
+/// Refuses a body whose declared content type `accepts` does not take (`expected` names what
+/// it takes); a body without one is read as the expected type.
+pub(super) fn check_content_type(
+    req: &Request,
+    accepts: fn(&str) -> bool,
+    expected: &str,
+) -> Result<(), ApiError> {
+    if let Some(content_type) = req.headers().get(CONTENT_TYPE) {
+        let content_type = content_type.to_str().unwrap_or("");
+        if !accepts(content_type) {
+            return Err(ApiError::new(
+                Code::UnsupportedMediaType,
+                format!("expected {expected}, got {content_type:?}"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Parses a JSON body, naming the path of the offending field.
@@ -67,15 +91,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if let Some(content_type) = req.headers().get(CONTENT_TYPE) {
-            let content_type = content_type.to_str().unwrap_or("");
-            if !is_json(content_type) {
-                return Err(ApiError::new(
-                    Code::UnsupportedMediaType,
-                    format!("expected application/json, got {content_type:?}"),
-                ));
-            }
-        }
+        check_content_type(&req, is_json, "application/json")?;
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(

@@ -1,6 +1,7 @@
 //! The REST API: routes, middleware and wire types. The only module that knows HTTP.
 
 mod admin;
+mod archive;
 mod auth;
 pub(crate) mod codes;
 mod connections;

@@ -409,6 +409,16 @@ pub(super) fn render(doc: &Value) -> String {
     text
 }
 
+/// An operation's success response, documented as `200`.
+pub(super) fn as_200(
+    response: Option<Response>,
+) -> Vec<(Option<aide::openapi::StatusCode>, Response)> {
+    response
+        .map(|r| (Some(aide::openapi::StatusCode::Code(200)), r))
+        .into_iter()
+        .collect()
+}
+
 /// The served document.
 #[derive(Debug, Clone)]
 pub(super) struct Document(pub(super) Arc<String>);
@@ -451,10 +461,7 @@ impl OperationOutput for Document {
         ctx: &mut GenContext,
         operation: &mut Operation,
     ) -> Vec<(Option<aide::openapi::StatusCode>, Response)> {
-        Self::operation_response(ctx, operation)
-            .map(|r| (Some(aide::openapi::StatusCode::Code(200)), r))
-            .into_iter()
-            .collect()
+        as_200(Self::operation_response(ctx, operation))
     }
 }
 

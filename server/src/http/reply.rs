@@ -37,9 +37,6 @@ impl<T: JsonSchema> OperationOutput for Reply<T> {
         ctx: &mut GenContext,
         operation: &mut Operation,
     ) -> Vec<(Option<DocStatus>, Response)> {
-        Self::operation_response(ctx, operation)
-            .map(|r| (Some(DocStatus::Code(200)), r))
-            .into_iter()
-            .collect()
+        super::openapi::as_200(Self::operation_response(ctx, operation))
     }
 }

@@ -9,7 +9,7 @@ use memory::tenancy::Scope;
 
 use super::codes::Code::{self, *};
 use super::openapi::{self, Documented, Need};
-use super::{admin, context, persona, search, sessions, system, units, users};
+use super::{admin, archive, context, persona, search, sessions, system, units, users};
 use crate::Engine;
 
 const READ: Need = Need::Scope(Scope::Read);
@@ -208,6 +208,39 @@ pub(super) fn table() -> ApiRouter<Engine> {
                     &[InvalidId, UserNotFound, InvalidQuery, InvalidTimestamp],
                 ),
             ),
+        )
+        .api_route(
+            &format!("{users}/export"),
+            get_with(
+                archive::export,
+                op(
+                    "exportUser",
+                    "users",
+                    "The user's memory as a JSON Lines archive (no vectors)",
+                    READ,
+                    &[InvalidId, UserNotFound],
+                ),
+            ),
+        )
+        .api_route(
+            &format!("{users}/import"),
+            post_with(archive::import, |t| {
+                op(
+                    "importUser",
+                    "users",
+                    "Restore an archive into a user without memory",
+                    WRITE,
+                    &[
+                        InvalidId,
+                        InvalidQuery,
+                        InvalidArchive,
+                        UserNotEmpty,
+                        Overloaded,
+                        EmbedderUnavailable,
+                    ],
+                )(t)
+                .statuses(&[201, 202])
+            }),
         )
         .api_route(
             &format!("{users}/sessions"),

@@ -4,6 +4,8 @@
 //! One writer connection (behind a mutex, held only inside blocking calls) and a small pool of
 //! read-only connections; WAL mode lets readers run while the writer commits.
 
+mod archive_export;
+mod archive_import;
 mod audit;
 mod edges;
 mod erase;
@@ -18,6 +20,7 @@ mod turn_edits;
 mod unit_build;
 mod unit_edits;
 
+pub use archive_import::{ImportInput, ImportedUser};
 pub use maintenance::{
     StoreFacts, StoreSummary, backup_file, facts, integrity_problems, summarize,
 };

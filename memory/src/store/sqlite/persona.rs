@@ -41,7 +41,7 @@ pub struct StatementTurn {
 }
 
 mod edits;
-mod rows;
+pub(super) mod rows;
 use rows::{load_one, select};
 
 fn anchor_of(tx: &Transaction<'_>, id: i64) -> Result<Option<SessionKey>> {
@@ -89,22 +89,24 @@ fn add_turns(tx: &Transaction<'_>, id: i64, turns: &[TurnId]) -> Result<()> {
     Ok(())
 }
 
-fn insert(
+/// Stores a new statement (without a replacement yet) with its provenance turns; returns its
+/// id. `times` are its creation and last change.
+pub(super) fn insert(
     tx: &Transaction<'_>,
     user_pk: i64,
-    anchor: SessionKey,
+    anchor: Option<SessionKey>,
     s: &Statement,
-    now: Timestamp,
+    times: (Timestamp, Timestamp),
 ) -> Result<i64> {
     tx.prepare_cached(
         "INSERT INTO persona_statements (user_pk, anchor_pk, speaker, kind, slot, value, text,
              confidence, first_seen, last_seen, status, version, superseded_by, evidence,
              producer, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, NULL, ?13, ?14, ?15, ?15)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, NULL, ?13, ?14, ?15, ?16)",
     )?
     .execute(params![
         user_pk,
-        anchor.0,
+        anchor.map(|a| a.0),
         s.speaker,
         s.kind.as_str(),
         s.slot,
@@ -117,7 +119,8 @@ fn insert(
         s.version,
         s.evidence,
         s.producer.to_stored(),
-        now.0,
+        times.0.0,
+        times.1.0,
     ])?;
     let id = tx.last_insert_rowid();
     add_turns(tx, id, &s.turns)?;
@@ -265,7 +268,7 @@ impl SqliteStore {
                     producer: producer.clone(),
                     ..s.clone()
                 };
-                s.id = insert(tx, user_pk, session, &s, now)?;
+                s.id = insert(tx, user_pk, Some(session), &s, (now, now))?;
                 new_ids.push(s.id);
                 touched.push((s, "extracted"));
             }

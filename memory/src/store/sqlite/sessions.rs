@@ -99,7 +99,7 @@ fn same_turn(stored: &TurnRecord, sent: &NewTurn) -> bool {
         && stored.metadata == sent.metadata
 }
 
-fn insert_turns(
+pub(super) fn insert_turns(
     tx: &Transaction<'_>,
     session: SessionKey,
     first: usize,

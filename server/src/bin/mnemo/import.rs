@@ -22,13 +22,30 @@ pub(crate) enum Source {
         #[arg(long = "conversation")]
         conversations: Vec<String>,
     },
+    /// A user archive written by `mnemo export` or `GET /v1/users/{user_id}/export`, into a
+    /// user without memory.
+    Archive {
+        /// The archive file (JSON Lines).
+        file: PathBuf,
+        /// The user to import into.
+        #[arg(long)]
+        user: String,
+        /// The user's tenant.
+        #[arg(long, default_value = "default")]
+        tenant: String,
+    },
 }
 
 pub(crate) async fn run(config: Config, source: &Source) -> anyhow::Result<ExitCode> {
-    let Source::Locomo {
-        file,
-        conversations: only,
-    } = source;
+    let (file, only) = match source {
+        Source::Locomo {
+            file,
+            conversations,
+        } => (file, conversations),
+        Source::Archive { file, user, tenant } => {
+            return super::archive::import(config, file, user, tenant).await;
+        }
+    };
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let mut conversations =
         locomo::parse(&bytes).with_context(|| format!("parsing {}", file.display()))?;

@@ -2,6 +2,7 @@
 //! `mnemo-eval`.
 #![allow(clippy::print_stdout)]
 
+mod archive;
 mod external;
 mod import;
 mod maintenance;
@@ -45,6 +46,8 @@ enum Command {
         #[command(subcommand)]
         source: import::Source,
     },
+    /// Write a user's memory to an archive (JSON Lines; no server may run on the directory).
+    Export(archive::ExportArgs),
     /// Search a user's memory, in process or against a running server.
     Search(search::Args),
     /// Serve MCP over stdio on the data directory (for an agent that launches mnemo).
@@ -110,6 +113,10 @@ fn main() -> ExitCode {
         Command::Import { source } => {
             init_tracing("warn");
             load_config(&cli).and_then(|config| runtime()?.block_on(import::run(config, source)))
+        }
+        Command::Export(args) => {
+            init_tracing("warn");
+            load_config(&cli).and_then(|config| runtime()?.block_on(archive::export(config, args)))
         }
         Command::Search(args) => {
             init_tracing("warn");

@@ -25,7 +25,7 @@ pub(crate) use sessions::{
 pub(crate) use units::{
     TextPatch, UnitDeletedOut, UnitHistoryOut, UnitListOut, UnitOut, UnitQuery,
 };
-pub(crate) use users::{AuditListOut, AuditParams, EraseOut};
+pub(crate) use users::{AuditListOut, AuditParams, EraseOut, ImportOut, ImportParams};
 
 use memory::{SessionId, Timestamp, UserId};
 use schemars::{Schema, SchemaGenerator, json_schema};

@@ -1,12 +1,12 @@
-//! Wire types of a user as a whole: the erasure receipt and the audit log.
+//! Wire types of a user as a whole: the erasure receipt, the audit log and archive imports.
 
-use memory::TimeRange;
 use memory::store::{AuditEntry, AuditQuery};
+use memory::{Channel, TimeRange, UserId};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 
 use super::time;
-use crate::engine::EraseReceipt;
+use crate::engine::{EraseReceipt, ImportReport};
 use crate::http::codes::Code;
 use crate::http::error::ApiError;
 
@@ -178,6 +178,69 @@ impl AuditListOut {
                 })
                 .collect(),
             next_after,
+        }
+    }
+}
+
+/// `?wait=` and `?channel=` of an archive import.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ImportParams {
+    /// Whether to answer only once sessions that were pending in the archive are built
+    /// (default `true`).
+    #[serde(default = "yes")]
+    pub(crate) wait: bool,
+    /// The channel the imported turns are recorded under (default `import`); the key must be
+    /// allowed to declare it. The turns' writer is the importing key.
+    #[serde(default = "import_channel")]
+    pub(crate) channel: Channel,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn import_channel() -> Channel {
+    Channel::Import
+}
+
+/// What an archive import restored.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct ImportOut {
+    user_id: String,
+    imported_at: String,
+    sessions: u64,
+    turns: u64,
+    /// Units restored as they were built or edited, embedded with the current model.
+    units: u64,
+    /// Association edges between them, as exported.
+    edges: u64,
+    statements: u64,
+    /// Stored versions of those statements.
+    statement_versions: u64,
+    /// Stored versions of units people changed.
+    unit_versions: u64,
+    /// Audit entries carried over, plus one `import_user` entry.
+    audit_entries: u64,
+    /// Sessions still being built (they were pending when exported).
+    pending: u64,
+}
+
+impl ImportOut {
+    pub(crate) fn new(user: &UserId, r: ImportReport) -> Self {
+        let c = r.counts;
+        Self {
+            user_id: user.to_string(),
+            imported_at: r.imported_at.to_rfc3339(),
+            sessions: c.sessions,
+            turns: c.turns,
+            units: c.units,
+            edges: c.edges,
+            statements: c.statements,
+            statement_versions: c.statement_versions,
+            unit_versions: c.unit_versions,
+            audit_entries: c.audit_entries,
+            pending: r.pending,
         }
     }
 }

@@ -40,15 +40,14 @@ class ApiFailure extends Error {
   }
 }
 
-/** Calls the API with the stored key; answers the JSON body or throws an ApiFailure. */
-async function api(method, path, body) {
+/** Sends a request with the stored key; answers the response or throws an ApiFailure. */
+async function send(method, path, body) {
   const headers = {};
   const key = sessionStorage.getItem(KEY);
   if (key) headers.Authorization = "Bearer " + key;
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  let response;
   try {
-    response = await fetch(path, {
+    return await fetch(path, {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -56,6 +55,11 @@ async function api(method, path, body) {
   } catch (e) {
     throw new ApiFailure(0, "network", "the server did not answer: " + e.message);
   }
+}
+
+/** Calls the API with the stored key; answers the JSON body or throws an ApiFailure. */
+async function api(method, path, body) {
+  const response = await send(method, path, body);
   const text = await response.text();
   let data = null;
   if (text) {
@@ -74,6 +78,23 @@ async function api(method, path, body) {
     );
   }
   return data;
+}
+
+/** Fetches a file with the stored key and hands it to the browser as a download named
+ * `filename`; answers its text. */
+async function download(path, filename) {
+  const response = await send("GET", path);
+  if (!response.ok) {
+    await api("GET", path); // throws the API's coded error
+  }
+  const blob = await response.blob();
+  const url = URL.createObjectURL(blob);
+  const link = el("a", { href: url, download: filename, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  window.setTimeout(() => URL.revokeObjectURL(url), 10000);
+  return blob.text();
 }
 
 function showError(error) {
@@ -500,10 +521,21 @@ async function viewErase(user) {
       form.remove();
     });
   });
+  const exported = el("p", { id: "export-status", "aria-live": "polite" });
+  const exportButton = el("button", { type: "button", id: "export-button" }, "Download the archive");
+  exportButton.addEventListener("click", () => attempt(async () => {
+    const name = `mnemo-${user}.jsonl`;
+    const text = await download(`${userPath(user)}/export`, name);
+    const lines = text.split("\n").filter((l) => l.trim() !== "");
+    const sessions = lines.filter((l) => JSON.parse(l).type === "session").length;
+    exported.textContent = `Downloaded ${name}: ${lines.length} lines, ${sessions} sessions.`;
+  }));
   setChildren(main(),
     el("h1", {}, `Export and erase ${user}`),
     el("h2", {}, "Export"),
-    el("p", { class: "muted" }, "Export is not available in this version."),
+    el("p", { class: "muted" }, "Everything remembered about this user as a JSON Lines archive (no vectors). " +
+      "POST it to /v1/users/{user_id}/import, or run mnemo import archive, to bring it back into an empty user."),
+    el("div", {}, exportButton), exported,
     el("h2", {}, "Erase"), form, receipt);
 }
 

@@ -72,7 +72,7 @@ fn finish(conn: &Connection, raw: RawStatement) -> Result<Statement> {
 }
 
 /// Statements matching a `WHERE` clause over `persona_statements`, by id.
-pub(super) fn select(
+pub(in crate::store::sqlite) fn select(
     conn: &Connection,
     clause: &str,
     args: &[&dyn rusqlite::ToSql],
